@@ -1,0 +1,42 @@
+# Two entry points: `make build` and `make test`. Both set up the locked
+# environment in .venv first (only python3.11 and make are needed).
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_NO_PROGRESS := 1
+
+.PHONY: build test lint format env bench clean
+
+env: $(VENV)/.synced
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+build: env
+	$(VENV)/bin/ogi parse tests/fixtures/seeds/*.txt --out build/parsed
+
+test: env lint
+	$(VENV)/bin/pytest
+
+lint: env
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+format: env
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: env
+	$(VENV)/bin/python bench/parse_bench.py
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""ogi-reports: fetch, parse, check, model and publish disclosure annual reports."""

@@ -1,0 +1,64 @@
+"""`ogi`: the command line of ogi-reports."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from orchestration.parse import errors, parse_bytes
+
+
+def _dump(doc: dict) -> str:
+    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    """Parse each file; a failure is reported on stderr and the rest still get parsed."""
+    failed = 0
+    if args.out is None and len(args.paths) > 1:
+        print("ogi parse: more than one input needs --out DIR", file=sys.stderr)
+        return 2
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+    for path in args.paths:
+        try:
+            report = parse_bytes(path.read_bytes())
+        except errors.ParseError as exc:
+            failed += 1
+            print(f"{path}: {exc.code}: {exc.message}", file=sys.stderr)
+            continue
+        except OSError as exc:
+            failed += 1
+            print(f"{path}: unreadable: {exc.strerror or exc}", file=sys.stderr)
+            continue
+        text = _dump(report.as_dict())
+        if args.out is None:
+            sys.stdout.write(text)
+        else:
+            target = args.out / f"{path.stem}.json"
+            tmp = target.with_suffix(".json.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(target)
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ogi", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("parse", help="parse reports into the report model's JSON")
+    p.add_argument("paths", nargs="+", type=Path)
+    p.add_argument("--format", choices=["json"], default="json")
+    p.add_argument("--out", type=Path, default=None, help="write <stem>.json per input into this directory")
+    p.set_defaults(func=cmd_parse)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

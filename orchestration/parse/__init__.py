@@ -1,0 +1,234 @@
+"""The report parser: a report's text (or bytes) in, a typed `Report` out. No I/O.
+
+parse_bytes → readers (form, encoding) → Source → parse_source:
+normalise → sections → tables (二 disclosures, 三 applications, 四 reviews)
+→ template, year, publisher → narrative facts → reconciliation → findings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from orchestration import codes as codes_mod
+from orchestration.model import Cell, Finding, Report, Span
+from orchestration.parse import errors
+from orchestration.parse.meta import read_meta
+from orchestration.parse.narrative import read_facts
+from orchestration.parse.reconcile import reconcile, violations
+from orchestration.parse.sections import Region, regions
+from orchestration.parse.source import Source
+from orchestration.parse.tables import Ctx, TableResult, applications, disclosures, null_table, reviews
+from orchestration.parse.text import Lines, compact, fold, mask_page_marks
+
+PARSER_VERSION = "0.1.0"
+MAX_CHARS = 2_000_000
+"""Real reports are under 200,000 characters; longer input is cut here and the cut recorded."""
+
+_REPORT_SIGNAL = re.compile(r"(?:政府信息公开|政务公开|信息公开)")
+_REPORT_KIND = re.compile(r"(?:年度报告|年报|工作报告)")
+
+__all__ = ["PARSER_VERSION", "Report", "errors", "parse_bytes", "parse_source", "parse_text"]
+
+
+def parse_text(text: str) -> Report:
+    return parse_source(Source(text=text))
+
+
+def parse_bytes(data: bytes) -> Report:
+    """Any supported form (text, HTML, PDF, DOCX), detected from the bytes."""
+    from orchestration.parse.readers import read_source
+
+    return parse_source(read_source(data))
+
+
+def parse_source(source: Source) -> Report:
+    codes = codes_mod.load()
+    findings: list[Finding] = []
+    text = source.text
+    if not text or not text.strip():
+        raise errors.EmptyInput("the document holds no text")
+    if len(text) > MAX_CHARS:
+        findings.append(Finding("input_truncated", f"input cut from {len(text)} to {MAX_CHARS} characters"))
+        text = text[:MAX_CHARS]
+    norm = mask_page_marks(fold(text))
+    whole = compact(norm)
+    if not (_REPORT_SIGNAL.search(whole.text) and _REPORT_KIND.search(whole.text)):
+        raise errors.NotAReport("no 政府信息公开 … 年度报告 signal in the text")
+    lines = Lines(norm)
+    ctx = Ctx(norm, lines, codes)
+    meta = read_meta(norm, whole)
+    regs = regions(norm, codes)
+
+    by_year = _template_for_year(meta.year, codes)
+    disc, apps, revs = _tables(ctx, regs, by_year)
+    has_tables = bool(disc.cells or apps.cells or revs.cells)
+    template = disc.variant or apps.variant or by_year
+    if not has_tables and (meta.year is None or by_year == "legacy"):
+        template = "legacy"
+    elif template == "legacy":
+        template = "gb2019"
+    if template != by_year and has_tables:
+        disc, apps, revs = _tables(ctx, regs, template)
+    if disc.variant and apps.variant and disc.variant != apps.variant:
+        findings.append(
+            Finding("mixed_template", f"section 二 follows {disc.variant}, section 三 follows {apps.variant}")
+        )
+
+    cells: list[Cell] = []
+    if template != "legacy":
+        cells = _with_missing_sections(ctx, template, disc, apps, revs, findings)
+        for t in (disc, apps, revs):
+            findings += t.findings
+
+    prose = compact(
+        _blank_regions(norm, [regs[n] for n, t in _named(disc, apps, revs) if t.cells and n in regs])
+    )
+    facts = read_facts(prose, lines, tuple(codes.facts))
+    results = reconcile(tuple(cells), codes)
+    findings += violations(results)
+    findings += _meta_findings(meta)
+    findings += _prose_vs_table(facts, cells)
+
+    report = Report(
+        year=meta.year,
+        publisher=meta.publisher,
+        template=template,
+        cells=tuple(cells),
+        facts=tuple(facts),
+        reconciliation=tuple(results),
+        findings=tuple(findings),
+        extra_cells=tuple(disc.extra + apps.extra + revs.extra),
+        form=source.form,
+        parser_version=PARSER_VERSION,
+        meta_sources=_meta_sources(meta, lines),
+    )
+    return _locate(report, source)
+
+
+def _template_for_year(year: int | None, codes: codes_mod.Codes) -> str:
+    if year is None:
+        return "gb2021"
+    for name, t in codes.templates.items():
+        lo, hi = t.get("years")
+        if (lo is None or year >= lo) and (hi is None or year <= hi):
+            return name
+    return "gb2021"
+
+
+def _tables(ctx: Ctx, regs: dict[str, Region], template: str) -> tuple[TableResult, TableResult, TableResult]:
+    fallback = "gb2021" if template == "legacy" else template
+    return (
+        disclosures(ctx, regs.get("disclosures"), fallback),
+        applications(ctx, regs.get("applications"), fallback),
+        reviews(ctx, regs.get("reviews")),
+    )
+
+
+def _named(disc: TableResult, apps: TableResult, revs: TableResult) -> list[tuple[str, TableResult]]:
+    return [("disclosures", disc), ("applications", apps), ("reviews", revs)]
+
+
+def _with_missing_sections(
+    ctx: Ctx, template: str, disc: TableResult, apps: TableResult, revs: TableResult, findings: list[Finding]
+) -> list[Cell]:
+    """Every template cell appears: a section that is not in the report is null, with its reason."""
+    codes = ctx.codes
+    out: list[Cell] = []
+    for name, table in _named(disc, apps, revs):
+        if table.cells:
+            out += table.cells
+            continue
+        findings.append(Finding("section_missing", f"section {codes.sections[name].zh} not found", name))
+        if name == "disclosures":
+            for item in codes.items:
+                measures = codes.item_measures(item, template)
+                out += null_table(ctx, name, (item,), measures, "section_not_found")
+        elif name == "applications":
+            out += null_table(
+                ctx, name, codes.template_rows(template), tuple(codes.applicants), "section_not_found"
+            )
+        else:
+            for p in codes.proceedings:
+                out += null_table(ctx, name, (p,), tuple(codes.outcomes), "section_not_found")
+    return out
+
+
+def _blank_regions(text: str, spans: list[Region]) -> str:
+    """The text with table sections overwritten (same length), so prose patterns never read a table."""
+    chars = list(text) if spans else None
+    if chars is None:
+        return text
+    for r in spans:
+        chars[r.start : r.end] = "。" + " " * (r.end - r.start - 1)
+    return "".join(chars)
+
+
+def _meta_findings(meta) -> list[Finding]:
+    out = []
+    if meta.year is None:
+        out.append(Finding("year_unknown", "neither a statistics period nor a titled year was found"))
+    elif meta.title_year is not None and meta.period_year is not None and meta.title_year != meta.period_year:
+        out.append(
+            Finding(
+                "year_conflict", f"title says {meta.title_year}, statistics period says {meta.period_year}"
+            )
+        )
+    if meta.publisher is None:
+        out.append(Finding("publisher_unknown", "no report title naming the publisher was found"))
+    return out
+
+
+def _meta_sources(meta, lines: Lines) -> dict[str, Span]:
+    out = {}
+    if meta.year_at:
+        out["year"] = Span(lines.line(meta.year_at[0]), *meta.year_at)
+    if meta.publisher_at:
+        out["publisher"] = Span(lines.line(meta.publisher_at[0]), *meta.publisher_at)
+    return out
+
+
+_FACT_VS_TABLE = {
+    "applications_received": (("applications", ("new_received", "total")),),
+    "reconsideration_cases": (("reviews", ("reconsideration", "total")),),
+    "litigation_cases": (
+        ("reviews", ("litigation_direct", "total")),
+        ("reviews", ("litigation_after_reconsideration", "total")),
+    ),
+}
+
+
+def _prose_vs_table(facts, cells: list[Cell]) -> list[Finding]:
+    """Where the prose states a figure the table also holds, and they differ."""
+    values = {(c.table, c.keys): c.value for c in cells}
+    out = []
+    for fact in facts:
+        refs = _FACT_VS_TABLE.get(fact.name)
+        if not refs or any(values.get(r) is None for r in refs):
+            continue
+        table_value = sum(values[r] for r in refs)
+        if table_value != fact.value:
+            out.append(
+                Finding(
+                    "prose_table_disagreement",
+                    f"prose states {fact.name} = {fact.value}, the table holds {table_value}",
+                    f"narrative:{fact.name}",
+                    fact.span,
+                )
+            )
+    return out
+
+
+def _locate(report: Report, source: Source) -> Report:
+    """Attach the reader's original locations (page, element path, ...) to every span."""
+    if not source.anchors:
+        return report
+
+    def at(span: Span | None) -> Span | None:
+        if span is None:
+            return None
+        return dataclasses.replace(span, where=source.locate(span.start))
+
+    cells = tuple(dataclasses.replace(c, span=at(c.span)) for c in report.cells)
+    facts = tuple(dataclasses.replace(f, span=at(f.span)) for f in report.facts)
+    return dataclasses.replace(report, cells=cells, facts=facts)

@@ -1,0 +1,63 @@
+"""Finding row labels in a table section, in template order.
+
+A label is found by its keywords from `schemas/codes.yaml`. Keywords tolerate
+what copies of tables do to labels: whitespace and line breaks inside them,
+and (in column layouts) a row's numbers printed in the middle of its wrapped
+label. A keyword written "^其他" must follow a list marker (3.其他).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from orchestration.parse.source import BLANK_CELL
+
+_GAP = r"[\s\d.,\-—/" + BLANK_CELL + r"]*?"
+_MARKER = r"(?:\d{1,2}\s*[.、]|\(\s*\d{1,2}\s*\))\s*"
+LIST_MARKER = re.compile(
+    r"(?:[一二三四五六七八九十]{1,3}\s*[、.]|\(\s*[一二三四五六七八九十]{1,3}\s*\)|\(\s*\d{1,2}\s*\)|\d{1,2}\s*[.、](?!\d))"
+)
+
+
+@dataclass(frozen=True)
+class Label:
+    code: str
+    start: int
+    """Where the row begins: its list marker if one precedes the keyword, else the keyword."""
+    keyword_start: int
+    end: int
+
+
+@cache
+def keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = []
+    for k in keywords:
+        body = _GAP.join(re.escape(ch) for ch in k.lstrip("^"))
+        alternatives.append(_MARKER + body if k.startswith("^") else body)
+    return re.compile("|".join(f"(?:{a})" for a in alternatives))
+
+
+def find_in_order(
+    text: str, start: int, end: int, candidates: list[tuple[str, tuple[str, ...]]]
+) -> list[Label]:
+    """Each candidate's first label after the previous one found; missing candidates are skipped."""
+    found: list[Label] = []
+    pos = start
+    for code, keywords in candidates:
+        m = keyword_pattern(keywords).search(text, pos, end)
+        if not m:
+            continue
+        row_start = _row_start(text, pos, m.start())
+        found.append(Label(code, row_start, m.start(), m.end()))
+        pos = m.end()
+    return found
+
+
+def _row_start(text: str, lower: int, keyword_start: int) -> int:
+    """The last list marker between the previous label and this keyword, else the keyword itself."""
+    last = None
+    for m in LIST_MARKER.finditer(text, lower, keyword_start):
+        last = m
+    return last.start() if last else keyword_start

@@ -1,0 +1,74 @@
+"""Where the report's table sections (二 disclosures, 三 applications, 四 reviews) lie.
+
+A section starts at its heading: a short line (not prose) holding one of the
+section's keywords from `schemas/codes.yaml`. Prose that names the sections
+(as many preambles do) is long and punctuated, so it is never taken for one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from orchestration.codes import Codes
+
+_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、.]|\([一二三四五六七八九十]{1,3}\)|\d{1,2}[、.])")
+_SIX = re.compile(r"^(?:六[、.]|\(六\))")
+ORDER = ("disclosures", "applications", "reviews", "problems")
+_MAX_EXTRA = 14
+
+
+@dataclass(frozen=True)
+class Region:
+    start: int
+    end: int
+
+
+def headings(text: str, codes: Codes) -> dict[str, int]:
+    """Offset of each section heading's line, in template order."""
+    found: dict[str, int] = {}
+    pending = list(ORDER)
+    offset = 0
+    for line in text.split("\n"):
+        if pending and len(line) < 200:
+            squeezed = re.sub(r"\s+", "", line)
+            if squeezed and "。" not in squeezed and "," not in squeezed:
+                body = _NUMBERING.sub("", squeezed)
+                for i, name in enumerate(pending):
+                    if _is_heading(body, codes.sections[name].match):
+                        found[name] = offset
+                        del pending[: i + 1]
+                        break
+        offset += len(line) + 1
+    return found
+
+
+def _is_heading(body: str, keywords: tuple[str, ...]) -> bool:
+    return any(k in body and len(body) <= len(k) + _MAX_EXTRA for k in keywords)
+
+
+def regions(text: str, codes: Codes) -> dict[str, Region]:
+    """Each table section's span: from its heading to the next heading found."""
+    marks = headings(text, codes)
+    out: dict[str, Region] = {}
+    names = [n for n in ORDER if n in marks]
+    for i, name in enumerate(names):
+        if name == "problems":
+            continue
+        end = marks[names[i + 1]] if i + 1 < len(names) else _fallback_end(text, marks[name])
+        out[name] = Region(marks[name], end)
+    return out
+
+
+def _fallback_end(text: str, start: int) -> int:
+    """Without a following heading, stop at a 六、 heading or a bounded distance."""
+    limit = min(len(text), start + 20000)
+    nl = text.find("\n", start)
+    pos = limit if nl < 0 else nl + 1
+    while pos < limit:
+        nl = text.find("\n", pos)
+        line_end = len(text) if nl < 0 else nl
+        if _SIX.match(text[pos:line_end].strip()):
+            return pos
+        pos = line_end + 1
+    return limit

@@ -1,0 +1,43 @@
+"""The common input of the parser core: a report as text, plus where each span came from.
+
+Every reader (text, HTML, PDF, DOCX) turns its bytes into a `Source`: table rows
+on lines, cells separated by tabs or spaces, an empty table cell written as
+`BLANK_CELL`. `anchors` map character spans of `text` back to the original
+document so that provenance can point into it (page + bbox, element path, ...).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Any
+
+BLANK_CELL = "\ue000"
+"""Stands for a table cell that the document printed empty (HTML/DOCX/PDF grids)."""
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """`text[start:end]` came from `where` in the original document."""
+
+    start: int
+    end: int
+    where: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Source:
+    text: str
+    form: str = "text"
+    anchors: tuple[Anchor, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    def locate(self, offset: int) -> dict[str, Any] | None:
+        """The original location of the character at `offset`, if a reader recorded one."""
+        if not self.anchors:
+            return None
+        starts = [a.start for a in self.anchors]
+        i = bisect.bisect_right(starts, offset) - 1
+        if i >= 0 and self.anchors[i].start <= offset < self.anchors[i].end:
+            return dict(self.anchors[i].where)
+        return None

@@ -1,0 +1,275 @@
+"""Section tables → cells: each row's printed tokens placed onto the template's columns.
+
+The one rule for placement: a row whose printed tokens match its columns one
+for one is taken as printed; any other count leaves every cell of the row
+null with a reason, because no cell's position is then certain.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from orchestration.codes import Codes
+from orchestration.model import Cell, ExtraCell, Finding, Span
+from orchestration.parse.labels import Label, find_in_order
+from orchestration.parse.sections import Region
+from orchestration.parse.text import Lines, Token, tokens
+
+
+@dataclass
+class TableResult:
+    cells: list[Cell] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    extra: list[ExtraCell] = field(default_factory=list)
+    variant: str | None = None
+    """The template whose layout this section follows, when the section itself shows it."""
+
+
+@dataclass(frozen=True)
+class Ctx:
+    text: str
+    lines: Lines
+    codes: Codes
+
+    def span(self, start: int, end: int) -> Span:
+        return Span(self.lines.line(start), start, end)
+
+
+def place_row(
+    ctx: Ctx, table: str, row: str, columns: tuple[str, ...], label: Label, toks: list[Token]
+) -> tuple[list[Cell], list[Finding]]:
+    """Cells of one row from its printed tokens."""
+    if len(toks) == len(columns):
+        return [_cell(ctx, table, row, col, tok) for col, tok in zip(columns, toks, strict=True)], []
+    reason = "cells_lost" if len(toks) < len(columns) else "too_many_values"
+    where = ctx.span(label.start, label.end)
+    cells = [Cell(table, (row, col), None, where, reason) for col in columns]
+    finding = Finding(
+        "cells_unplaced",
+        f"{table} row {row} printed {len(toks)} values for {len(columns)} columns; all its cells are null",
+        f"{table}:{row}",
+        where,
+    )
+    return cells, [finding]
+
+
+def _cell(ctx: Ctx, table: str, row: str, col: str, tok: Token) -> Cell:
+    return Cell(table, (row, col), tok.value, ctx.span(tok.start, tok.end), tok.blank)
+
+
+def null_table(
+    ctx: Ctx, table: str, rows: tuple[str, ...], columns: tuple[str, ...], reason: str
+) -> list[Cell]:
+    return [Cell(table, (r, c), None, None, reason) for r in rows for c in columns]
+
+
+def segment_tokens(ctx: Ctx, labels: list[Label], end: int) -> list[list[Token]]:
+    """The tokens printed between each label's start and the next label's start."""
+    out = []
+    for i, label in enumerate(labels):
+        stop = labels[i + 1].start if i + 1 < len(labels) else end
+        out.append(tokens(ctx.text, label.start, stop))
+    return out
+
+
+# --- section 三: applications -------------------------------------------------------------
+
+_OTHER_SUBROWS = ("other_no_correction", "other_unpaid_fee", "other_misc")
+
+
+def applications(ctx: Ctx, region: Region | None, template: str) -> TableResult:
+    codes = ctx.codes
+    columns = tuple(codes.applicants)
+    result = TableResult()
+    labels = []
+    if region is not None:
+        candidates = [(code, c.match) for code, c in codes.rows.items()]
+        labels = find_in_order(ctx.text, region.start, region.end, candidates)
+    found = {lab.code for lab in labels}
+    if not _is_table(found):
+        return result
+    result.variant = _applications_variant(found)
+    rows = codes.template_rows(result.variant or template)
+    header_end = labels[0].start
+    header = re.sub(r"\s+", "", ctx.text[region.start : header_end])
+    labels = [lab for lab in labels if lab.code in rows]
+    segments = segment_tokens(ctx, labels, region.end)
+    placed = {}
+    for label, toks in zip(labels, segments, strict=True):
+        toks = _split_unknown_row(ctx, label, toks, len(columns), result)
+        if "小计" in header and len(toks) == len(columns) + 1:
+            toks = _drop_subtotal(ctx, label, toks, header, result)
+        cells, findings = place_row(ctx, "applications", label.code, columns, label, toks)
+        placed[label.code] = cells
+        result.findings += findings
+    for row in rows:
+        if row in placed:
+            result.cells += placed[row]
+        else:
+            result.cells += null_table(ctx, "applications", (row,), columns, "row_not_found")
+            result.findings.append(Finding("row_missing", f"row {row} not found", f"applications:{row}"))
+    return result
+
+
+def _is_table(found: set[str]) -> bool:
+    return "new_received" in found and len(found) >= 3
+
+
+def _applications_variant(found: set[str]) -> str | None:
+    if found & set(_OTHER_SUBROWS):
+        return "gb2021"
+    if "other_processing" in found:
+        return "gb2019"
+    return None
+
+
+def _split_unknown_row(ctx: Ctx, label: Label, toks: list[Token], n: int, result: TableResult) -> list[Token]:
+    """A full run of values, then a labelled run: the second is a row outside the template."""
+    if len(toks) <= n:
+        return toks
+    gap_text = ctx.text[toks[n - 1].end : toks[n].start]
+    extra_label = re.sub(r"\s+", "", gap_text)
+    if len(re.findall(r"[\u4e00-\u9fff]", extra_label)) < 2:
+        return toks
+    for i, tok in enumerate(toks[n:]):
+        span = ctx.span(tok.start, tok.end)
+        result.extra.append(ExtraCell("applications", extra_label, i, tok.value, span))
+    result.findings.append(
+        Finding(
+            "unknown_row",
+            f"values under '{extra_label}' after row {label.code} are outside the template",
+            f"applications:{label.code}",
+            ctx.span(toks[n - 1].end, toks[n].start),
+        )
+    )
+    return toks[:n]
+
+
+def _drop_subtotal(
+    ctx: Ctx, label: Label, toks: list[Token], header: str, result: TableResult
+) -> list[Token]:
+    """A 小计 column (法人或其他组织 subtotal) kept as an extra cell when the header shows where it is."""
+    index = _subtotal_index(header, ctx.codes)
+    if index is None:
+        result.findings.append(
+            Finding("extra_column", "a 小计 column whose position the header does not show", "applications")
+        )
+        return toks
+    tok = toks[index]
+    result.extra.append(
+        ExtraCell("applications", f"{label.code}/小计", index, tok.value, ctx.span(tok.start, tok.end))
+    )
+    return toks[:index] + toks[index + 1 :]
+
+
+def _subtotal_index(header: str, codes: Codes) -> int | None:
+    positions = []
+    for c in codes.applicants.values():
+        pos = min((header.find(k) for k in c.match if k in header), default=-1)
+        if c.code == "other_org":
+            pos = header.find("其他", header.find("法人或其他组织") + 7 if "法人或其他组织" in header else 0)
+        if pos < 0:
+            return None
+        positions.append(pos)
+    if positions != sorted(positions):
+        return None
+    sub = header.find("小计")
+    return sum(1 for p in positions if p < sub)
+
+
+# --- section 二: disclosures --------------------------------------------------------------
+
+
+def disclosures(ctx: Ctx, region: Region | None, template: str) -> TableResult:
+    codes = ctx.codes
+    result = TableResult()
+    labels = []
+    if region is not None and _has_measure_header(ctx.text[region.start : region.end], codes):
+        candidates = [(code, c.match) for code, c in codes.items.items()]
+        labels = find_in_order(ctx.text, region.start, region.end, candidates)
+    if not labels:
+        return result
+    segments = segment_tokens(ctx, labels, region.end)
+    placed: dict[str, list[Cell]] = {}
+    variants = []
+    previous_end = region.start
+    variant = None
+    for label, toks in zip(labels, segments, strict=True):
+        header = re.sub(r"\s+", "", ctx.text[previous_end : label.start])
+        variant = _measure_variant(label.code, header, codes) or variant or template
+        columns = codes.item_measures(label.code, variant) or _any_measures(codes, label.code)
+        cells, findings = place_row(ctx, "disclosures", label.code, columns, label, toks)
+        placed[label.code] = cells
+        result.findings += findings
+        variants.append(variant)
+        previous_end = toks[-1].end if toks else label.end
+    result.variant = max(set(variants), key=variants.count) if variants else None
+    for item in codes.items:
+        if item in placed:
+            result.cells += placed[item]
+        elif codes.item_measures(item, result.variant or template):
+            columns = codes.item_measures(item, result.variant or template)
+            result.cells += null_table(ctx, "disclosures", (item,), columns, "row_not_found")
+            result.findings.append(Finding("row_missing", f"item {item} not found", f"disclosures:{item}"))
+    return result
+
+
+def _has_measure_header(section: str, codes: Codes) -> bool:
+    squeezed = re.sub(r"\s+", "", section)
+    return any(k in squeezed for m in codes.measures.values() for k in m.match)
+
+
+def _measure_variant(item: str, header: str, codes: Codes) -> str | None:
+    """The template whose measure headers for this item appear in the header text before it."""
+    best, best_score = None, 0
+    for template in codes.templates:
+        measures = codes.item_measures(item, template)
+        score = sum(1 for m in measures if any(k in header for k in codes.measures[m].match))
+        if score > best_score:
+            best, best_score = template, score
+    return best
+
+
+def _any_measures(codes: Codes, item: str) -> tuple[str, ...]:
+    for template in codes.templates:
+        if codes.item_measures(item, template):
+            return codes.item_measures(item, template)
+    return ()
+
+
+# --- section 四: reviews ------------------------------------------------------------------
+
+_REVIEW_HEADER = ("结果维持", "尚未审结", "复议后起诉", "直接起诉")
+
+
+def reviews(ctx: Ctx, region: Region | None) -> TableResult:
+    codes = ctx.codes
+    result = TableResult()
+    if region is None:
+        return result
+    body = re.sub(r"\s+", "", ctx.text[region.start : region.end])
+    if not any(k in body for k in _REVIEW_HEADER):
+        return result
+    keys = [(p, o) for p in codes.proceedings for o in codes.outcomes]
+    toks = tokens(ctx.text, region.start, region.end)
+    heading_end = ctx.text.find("\n", region.start)
+    label = Label("reviews", region.start, region.start, heading_end if heading_end > 0 else region.end)
+    if len(toks) == len(keys):
+        result.cells = [
+            Cell("reviews", key, t.value, ctx.span(t.start, t.end), t.blank)
+            for key, t in zip(keys, toks, strict=True)
+        ]
+        return result
+    reason = "cells_lost" if len(toks) < len(keys) else "too_many_values"
+    where = ctx.span(label.start, label.end)
+    result.cells = [Cell("reviews", key, None, where, reason) for key in keys]
+    result.findings.append(
+        Finding(
+            "cells_unplaced",
+            f"section 四 printed {len(toks)} values for {len(keys)} cells; all its cells are null",
+            "reviews",
+            where,
+        )
+    )
+    return result

@@ -1,0 +1,86 @@
+"""Bad input ends as a typed error or a report with findings: never an uncaught exception or a hang."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+
+import pytest
+
+from orchestration.parse import errors, parse_bytes, parse_text
+from tests.gold import SEEDS
+
+SEED = (SEEDS / "002_4a271a9a9156ab49.txt").read_text(encoding="utf-8")
+
+
+def test_empty_input_is_a_typed_error():
+    with pytest.raises(errors.EmptyInput):
+        parse_bytes(b"")
+    with pytest.raises(errors.EmptyInput):
+        parse_text(" \n\t ")
+
+
+def test_binary_junk_is_a_typed_error():
+    junk = random.Random(7).randbytes(20000)
+    with pytest.raises(errors.ParseError):
+        parse_bytes(junk)
+
+
+def test_a_report_of_another_kind_is_rejected():
+    text = "关于做好2023年防汛工作的通知\n各乡镇人民政府：为切实做好防汛工作，现将有关事项通知如下。\n" * 20
+    with pytest.raises(errors.NotAReport):
+        parse_text(text)
+
+
+def test_huge_text_is_cut_with_a_finding():
+    huge = SEED + "一是加强组织领导，二是强化督查考核。" * 2_800_000
+    assert len(huge) > 50_000_000
+    report = parse_text(huge)
+    assert "input_truncated" in {f.code for f in report.findings}
+    assert report.year == 2022
+
+
+def test_huge_bytes_are_refused_before_decoding():
+    with pytest.raises(errors.InputTooLarge):
+        parse_bytes(SEED.encode("utf-8") + b" " * 50_000_000)
+
+
+@pytest.mark.parametrize("fraction", [0.15, 0.35, 0.5, 0.62, 0.8])
+def test_truncated_report_never_guesses(fraction):
+    gold = parse_text(SEED).as_dict()
+    cut = parse_text(SEED[: int(len(SEED) * fraction)]).as_dict()
+    truth = {(t, *_keys(r)): _value(r) for t in ("disclosures", "applications", "reviews") for r in gold[t]}
+    for table in ("disclosures", "applications", "reviews"):
+        for rec in cut[table]:
+            value = _value(rec)
+            assert value is None or value == truth[(table, *_keys(rec))]
+            if value is None:
+                assert rec["null_reason"]
+
+
+def test_every_byte_mutation_is_typed_or_parsed():
+    rng = random.Random(11)
+    data = bytearray(SEED.encode("utf-8"))
+    for _ in range(200):
+        mutated = bytearray(data)
+        for _ in range(rng.randint(1, 40)):
+            mutated[rng.randrange(len(mutated))] = rng.randrange(256)
+        with contextlib.suppress(errors.ParseError):
+            parse_bytes(bytes(mutated))
+
+
+def test_control_characters_and_nul_bytes():
+    noisy = SEED.replace("\n", "\n\x00\x0b", 30)
+    report = parse_text(noisy)
+    assert report.template == "gb2021"
+    assert [c.value for c in report.cells] == [c.value for c in parse_text(SEED).cells]
+
+
+def _keys(rec):
+    return [
+        v for k, v in rec.items() if k in ("item", "measure", "row", "applicant", "proceeding", "outcome")
+    ]
+
+
+def _value(rec):
+    return rec.get("value", rec.get("count"))
