@@ -42,7 +42,7 @@ def _codes(section: dict[str, Any]) -> dict[str, Code]:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Codes:
     version: int
     templates: dict[str, Code]

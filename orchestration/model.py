@@ -8,13 +8,12 @@ findings and extra cells under keys of their own.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 Number = int | float
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """Where something came from: 1-based line and [start, end) character offsets of the input."""
 
     line: int
@@ -29,8 +28,7 @@ class Span:
         return out
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
     """One table cell. `value` is None exactly when `null_reason` says why."""
 
     table: str

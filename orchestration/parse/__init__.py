@@ -19,14 +19,14 @@ from orchestration.parse.reconcile import reconcile, violations
 from orchestration.parse.sections import Region, regions
 from orchestration.parse.source import Source
 from orchestration.parse.tables import Ctx, TableResult, applications, disclosures, null_table, reviews
-from orchestration.parse.text import Lines, compact, fold, mask_page_marks
+from orchestration.parse.text import Lines, compact, fold, mask_page_marks, outside
 
 PARSER_VERSION = "0.1.0"
 MAX_CHARS = 2_000_000
 """Real reports are under 200,000 characters; longer input is cut here and the cut recorded."""
 
-_REPORT_SIGNAL = re.compile(r"(?:政府信息公开|政务公开|信息公开)")
-_REPORT_KIND = re.compile(r"(?:年度报告|年报|工作报告)")
+_REPORT_SIGNAL = re.compile(r"信\s*息\s*公\s*开|政\s*务\s*公\s*开")
+_REPORT_KIND = re.compile(r"年\s*度\s*报\s*告|年\s*报|工\s*作\s*报\s*告")
 
 __all__ = ["PARSER_VERSION", "Report", "errors", "parse_bytes", "parse_source", "parse_text"]
 
@@ -52,23 +52,24 @@ def parse_source(source: Source) -> Report:
         findings.append(Finding("input_truncated", f"input cut from {len(text)} to {MAX_CHARS} characters"))
         text = text[:MAX_CHARS]
     norm = mask_page_marks(fold(text))
-    whole = compact(norm)
-    if not (_REPORT_SIGNAL.search(whole.text) and _REPORT_KIND.search(whole.text)):
+    if not (_REPORT_SIGNAL.search(norm) and _REPORT_KIND.search(norm)):
         raise errors.NotAReport("no 政府信息公开 … 年度报告 signal in the text")
     lines = Lines(norm)
     ctx = Ctx(norm, lines, codes)
-    meta = read_meta(norm, whole)
     regs = regions(norm, codes)
 
+    disc, apps, revs = _tables(ctx, regs, "gb2021")
+    tables = [(regs[n].start, regs[n].end) for n, t in _named(disc, apps, revs) if t.cells and n in regs]
+    prose = compact(norm, outside(len(norm), tables))
+    meta = read_meta(norm, prose)
     by_year = _template_for_year(meta.year, codes)
-    disc, apps, revs = _tables(ctx, regs, by_year)
     has_tables = bool(disc.cells or apps.cells or revs.cells)
     template = disc.variant or apps.variant or by_year
     if not has_tables and (meta.year is None or by_year == "legacy"):
         template = "legacy"
     elif template == "legacy":
         template = "gb2019"
-    if template != by_year and has_tables:
+    if template != "gb2021" and (disc.used_fallback or apps.used_fallback):
         disc, apps, revs = _tables(ctx, regs, template)
     if disc.variant and apps.variant and disc.variant != apps.variant:
         findings.append(
@@ -81,9 +82,6 @@ def parse_source(source: Source) -> Report:
         for t in (disc, apps, revs):
             findings += t.findings
 
-    prose = compact(
-        _blank_regions(norm, [regs[n] for n, t in _named(disc, apps, revs) if t.cells and n in regs])
-    )
     facts = read_facts(prose, lines, tuple(codes.facts))
     results = reconcile(tuple(cells), codes)
     findings += violations(results)
@@ -154,16 +152,6 @@ def _with_missing_sections(
     return out
 
 
-def _blank_regions(text: str, spans: list[Region]) -> str:
-    """The text with table sections overwritten (same length), so prose patterns never read a table."""
-    chars = list(text) if spans else None
-    if chars is None:
-        return text
-    for r in spans:
-        chars[r.start : r.end] = "。" + " " * (r.end - r.start - 1)
-    return "".join(chars)
-
-
 def _meta_findings(meta) -> list[Finding]:
     out = []
     if meta.year is None:
@@ -227,8 +215,8 @@ def _locate(report: Report, source: Source) -> Report:
     def at(span: Span | None) -> Span | None:
         if span is None:
             return None
-        return dataclasses.replace(span, where=source.locate(span.start))
+        return span._replace(where=source.locate(span.start))
 
-    cells = tuple(dataclasses.replace(c, span=at(c.span)) for c in report.cells)
+    cells = tuple(c._replace(span=at(c.span)) for c in report.cells)
     facts = tuple(dataclasses.replace(f, span=at(f.span)) for f in report.facts)
     return dataclasses.replace(report, cells=cells, facts=facts)

@@ -40,16 +40,19 @@ def keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def find_in_order(
-    text: str, start: int, end: int, candidates: list[tuple[str, tuple[str, ...]]]
+    text: str, start: int, end: int, candidates: list[tuple[str, tuple[str, ...]]], markers: bool = True
 ) -> list[Label]:
-    """Each candidate's first label after the previous one found; missing candidates are skipped."""
+    """Each candidate's first label after the previous one found; missing candidates are skipped.
+
+    With `markers`, a row begins at the list marker (1. / (一) / 四、) before its keyword.
+    """
     found: list[Label] = []
     pos = start
     for code, keywords in candidates:
         m = keyword_pattern(keywords).search(text, pos, end)
         if not m:
             continue
-        row_start = _row_start(text, pos, m.start())
+        row_start = _row_start(text, pos, m.start()) if markers else m.start()
         found.append(Label(code, row_start, m.start(), m.end()))
         pos = m.end()
     return found

@@ -101,14 +101,17 @@ def _expand(org: str, prose: str) -> str:
         full = org + "人民政府"
         return full if full in prose else org
     if org[0] in _PLACE_END and org[1:3] == "政府":
-        level, rest = org[0], org[1:]
-        pattern = re.compile(
-            r"((?:[\u4e00-\u9fff]{2,6}?(?:省|自治区|市|州|盟|地区))*[\u4e00-\u9fff]{1,6}?"
-            + level
-            + ")人民"
-            + re.escape(rest)
+        tail = "人民" + org[1:]
+        place = re.compile(
+            r"(?:[\u4e00-\u9fff]{2,6}?(?:省|自治区|市|州|盟|地区))*[\u4e00-\u9fff]{1,6}?" + org[0] + "$"
         )
-        names = Counter(_trim(m.group(1)) + "人民" + rest for m in pattern.finditer(prose))
+        names: Counter[str] = Counter()
+        at = prose.find(tail)
+        while at >= 0:
+            m = place.search(prose, max(0, at - 24), at)
+            if m:
+                names[_trim(m.group()) + tail] += 1
+            at = prose.find(tail, at + 1)
         if names:
             return max(names.items(), key=lambda kv: (kv[1], -prose.find(kv[0])))[0]
     return org

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from orchestration.codes import Codes
 
@@ -28,19 +29,30 @@ def headings(text: str, codes: Codes) -> dict[str, int]:
     """Offset of each section heading's line, in template order."""
     found: dict[str, int] = {}
     pending = list(ORDER)
-    offset = 0
-    for line in text.split("\n"):
-        if pending and len(line) < 200:
-            squeezed = re.sub(r"\s+", "", line)
-            if squeezed and "。" not in squeezed and "," not in squeezed:
-                body = _NUMBERING.sub("", squeezed)
-                for i, name in enumerate(pending):
-                    if _is_heading(body, codes.sections[name].match):
-                        found[name] = offset
-                        del pending[: i + 1]
-                        break
-        offset += len(line) + 1
+    for m in _keyword_regex(codes).finditer(text):
+        if not pending:
+            break
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        line_end = text.find("\n", m.end())
+        line = text[line_start : line_end if line_end >= 0 else len(text)]
+        if len(line) >= 200:
+            continue
+        squeezed = re.sub(r"\s+", "", line)
+        if "。" in squeezed or "," in squeezed:
+            continue
+        body = _NUMBERING.sub("", squeezed)
+        for i, name in enumerate(pending):
+            if _is_heading(body, codes.sections[name].match):
+                found[name] = line_start
+                del pending[: i + 1]
+                break
     return found
+
+
+@cache
+def _keyword_regex(codes: Codes) -> re.Pattern[str]:
+    keywords = sorted({k for n in ORDER for k in codes.sections[n].match}, key=len, reverse=True)
+    return re.compile("|".join(r"\s*".join(map(re.escape, k)) for k in keywords))
 
 
 def _is_heading(body: str, keywords: tuple[str, ...]) -> bool:

@@ -7,6 +7,7 @@ null with a reason, because no cell's position is then certain.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -24,6 +25,8 @@ class TableResult:
     extra: list[ExtraCell] = field(default_factory=list)
     variant: str | None = None
     """The template whose layout this section follows, when the section itself shows it."""
+    used_fallback: bool = False
+    """Some layout came from the caller's template, not from the section itself."""
 
 
 @dataclass(frozen=True)
@@ -66,11 +69,12 @@ def null_table(
 
 def segment_tokens(ctx: Ctx, labels: list[Label], end: int) -> list[list[Token]]:
     """The tokens printed between each label's start and the next label's start."""
-    out = []
-    for i, label in enumerate(labels):
-        stop = labels[i + 1].start if i + 1 < len(labels) else end
-        out.append(tokens(ctx.text, label.start, stop))
-    return out
+    if not labels:
+        return []
+    toks = tokens(ctx.text, labels[0].start, end)
+    starts = [t.start for t in toks]
+    bounds = [bisect.bisect_left(starts, lab.start) for lab in labels] + [len(toks)]
+    return [toks[bounds[i] : bounds[i + 1]] for i in range(len(labels))]
 
 
 # --- section 三: applications -------------------------------------------------------------
@@ -90,6 +94,7 @@ def applications(ctx: Ctx, region: Region | None, template: str) -> TableResult:
     if not _is_table(found):
         return result
     result.variant = _applications_variant(found)
+    result.used_fallback = result.variant is None
     rows = codes.template_rows(result.variant or template)
     header_end = labels[0].start
     header = re.sub(r"\s+", "", ctx.text[region.start : header_end])
@@ -187,7 +192,7 @@ def disclosures(ctx: Ctx, region: Region | None, template: str) -> TableResult:
     labels = []
     if region is not None and _has_measure_header(ctx.text[region.start : region.end], codes):
         candidates = [(code, c.match) for code, c in codes.items.items()]
-        labels = find_in_order(ctx.text, region.start, region.end, candidates)
+        labels = find_in_order(ctx.text, region.start, region.end, candidates, markers=False)
     if not labels:
         return result
     segments = segment_tokens(ctx, labels, region.end)
@@ -197,7 +202,9 @@ def disclosures(ctx: Ctx, region: Region | None, template: str) -> TableResult:
     variant = None
     for label, toks in zip(labels, segments, strict=True):
         header = re.sub(r"\s+", "", ctx.text[previous_end : label.start])
-        variant = _measure_variant(label.code, header, codes) or variant or template
+        shown = _measure_variant(label.code, header, codes) or variant
+        result.used_fallback |= shown is None
+        variant = shown or template
         columns = codes.item_measures(label.code, variant) or _any_measures(codes, label.code)
         cells, findings = place_row(ctx, "disclosures", label.code, columns, label, toks)
         placed[label.code] = cells
@@ -209,6 +216,7 @@ def disclosures(ctx: Ctx, region: Region | None, template: str) -> TableResult:
         if item in placed:
             result.cells += placed[item]
         elif codes.item_measures(item, result.variant or template):
+            result.used_fallback = True
             columns = codes.item_measures(item, result.variant or template)
             result.cells += null_table(ctx, "disclosures", (item,), columns, "row_not_found")
             result.findings.append(Finding("row_missing", f"item {item} not found", f"disclosures:{item}"))

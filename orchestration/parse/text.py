@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import bisect
 import re
+from itertools import accumulate
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from orchestration.model import Number, Span
 from orchestration.parse.source import BLANK_CELL
 
-_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
-_FOLD.update({0x3000: 0x20, 0x00A0: 0x20, 0x2212: 0x2D, 0xFEFF: 0x20, 0x200B: 0x20})
-_FOLD.update({cp: 0x20 for cp in range(0x2000, 0x200B)})
+_FOLDS = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_FOLDS.update({0x3000: 0x20, 0x00A0: 0x20, 0x2212: 0x2D, 0xFEFF: 0x20, 0x200B: 0x20})
+_FOLDS.update({cp: 0x20 for cp in range(0x2000, 0x200B)})
+_FOLD_TABLE = "".join(chr(_FOLDS.get(cp, cp)) for cp in range(0x10000))
+"""Indexed by code point (faster than a dict); characters beyond it are left as they are."""
 
 
 def fold(text: str) -> str:
     """Full-width ASCII to ASCII, odd spaces to plain spaces; same length."""
-    return text.translate(_FOLD)
+    return text.translate(_FOLD_TABLE)
 
 
 _PAGE_MARK = re.compile(
@@ -53,15 +57,15 @@ class Lines:
         return self._starts[i], end if end is not None else -1
 
 
-# A cell value or a printed placeholder; whether it stands alone is checked in code.
-_TOKEN = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?|[—–-]{1,2}|/|" + BLANK_CELL)
-_CELL_SEP = " \t\r\n\f|" + BLANK_CELL
-# A number followed (on its line) by one of these is a quantity in prose or a date, not a cell.
-_UNITS = set("年月日号件条项个人次元万亿%页期篇份家所户宗笔张台套名位天")
+_UNITS = frozenset("年月日号件条项个人次元万亿%页期篇份家所户宗笔张台套名位天")
+"""A number followed on its line by one of these is a quantity in prose or a date (2023 年), not a cell."""
+_WORD = re.compile(r"[^\s|" + BLANK_CELL + r"]+|" + BLANK_CELL)
+_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?")
+_INLINE_SPACE = frozenset(" \t")
+_PLACEHOLDERS = frozenset({"—", "–", "-", "--", "——", "/"})
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """A standalone number, or a placeholder printed in a cell (value None, `blank` says which)."""
 
     value: Number | None
@@ -76,23 +80,25 @@ def _number(raw: str) -> Number:
 
 
 def tokens(text: str, start: int, end: int) -> list[Token]:
-    """The standalone numbers and cell placeholders in text[start:end]."""
+    """The standalone numbers and cell placeholders in text[start:end].
+
+    Standalone means a whole word between separators (whitespace, |, a blank
+    cell): a number glued to a label or a unit is never a cell.
+    """
     out = []
-    for m in _TOKEN.finditer(text, start, end):
-        s, e = m.span()
-        if s > 0 and text[s - 1] not in _CELL_SEP:
-            continue
-        if e < len(text) and text[e] not in _CELL_SEP:
-            continue
-        raw = m.group()
-        if raw == BLANK_CELL:
-            out.append(Token(None, s, e, "blank_cell"))
-        elif raw[-1].isdigit():
-            if _unit_follows(text, e):
-                continue
-            out.append(Token(_number(raw), s, e))
-        else:
-            out.append(Token(None, s, e, "printed_blank"))
+    for m in _WORD.finditer(text, start, end):
+        word = m.group()
+        if word.isascii() and word.isdigit():
+            end_ = m.end()
+            if text[end_ : end_ + 1] not in _INLINE_SPACE or not _unit_follows(text, end_):
+                out.append(Token(int(word), m.start(), end_))
+        elif _NUMBER.fullmatch(word):
+            if not _unit_follows(text, m.end()):
+                out.append(Token(_number(word), m.start(), m.end()))
+        elif word in _PLACEHOLDERS:
+            out.append(Token(None, m.start(), m.end(), "printed_blank"))
+        elif word == BLANK_CELL:
+            out.append(Token(None, m.start(), m.end(), "blank_cell"))
     return out
 
 
@@ -115,26 +121,124 @@ class Compact:
         i = bisect.bisect_right(self._starts, offset) - 1
         return self._origins[i] + (offset - self._starts[i])
 
+    def at(self, origin: int) -> int:
+        """The compact offset of the first kept character at or after `origin`."""
+        i = bisect.bisect_right(self._origins, origin) - 1
+        if i < 0:
+            return 0
+        run_end = self._starts[i + 1] if i + 1 < len(self._starts) else len(self.text)
+        return min(self._starts[i] + (origin - self._origins[i]), run_end)
 
-def compact(text: str, start: int = 0, end: int | None = None) -> Compact:
-    parts: list[str] = []
+
+class Token(NamedTuple):
+    """A standalone number, or a placeholder printed in a cell (value None, `blank` says which)."""
+
+    value: Number | None
+    start: int
+    end: int
+    blank: str | None = None
+
+
+def _number(raw: str) -> Number:
+    raw = raw.replace(",", "")
+    return float(raw) if "." in raw else int(raw)
+
+
+def tokens(text: str, start: int, end: int) -> list[Token]:
+    """The standalone numbers and cell placeholders in text[start:end].
+
+    Standalone means a whole word between separators (whitespace, |, a blank
+    cell): a number glued to a label or a unit is never a cell.
+    """
+    out = []
+    for m in _WORD.finditer(text, start, end):
+        word = m.group()
+        if word.isascii() and word.isdigit():
+            end_ = m.end()
+            if text[end_ : end_ + 1] not in _INLINE_SPACE or not _unit_follows(text, end_):
+                out.append(Token(int(word), m.start(), end_))
+        elif _NUMBER.fullmatch(word):
+            if not _unit_follows(text, m.end()):
+                out.append(Token(_number(word), m.start(), m.end()))
+        elif word in _PLACEHOLDERS:
+            out.append(Token(None, m.start(), m.end(), "printed_blank"))
+        elif word == BLANK_CELL:
+            out.append(Token(None, m.start(), m.end(), "blank_cell"))
+    return out
+
+
+def _unit_follows(text: str, pos: int) -> bool:
+    n = len(text)
+    while pos < n and text[pos] in " \t":
+        pos += 1
+    return pos < n and text[pos] in _UNITS
+
+
+@dataclass(frozen=True)
+class Compact:
+    """Text with whitespace removed (a single space kept between digits), mapped back to offsets."""
+
+    text: str
+    _starts: tuple[int, ...]
+    _origins: tuple[int, ...]
+
+    def origin(self, offset: int) -> int:
+        i = bisect.bisect_right(self._starts, offset) - 1
+        return self._origins[i] + (offset - self._starts[i])
+
+    def at(self, origin: int) -> int:
+        """The compact offset of the first kept character at or after `origin`."""
+        i = bisect.bisect_right(self._origins, origin) - 1
+        if i < 0:
+            return 0
+        run_end = self._starts[i + 1] if i + 1 < len(self._starts) else len(self.text)
+        return min(self._starts[i] + (origin - self._origins[i]), run_end)
+
+    def blanked(self, spans: list[tuple[int, int]]) -> Compact:
+        """The same text with the given original spans overwritten by a full stop and spaces."""
+        text = self.text
+        for start, end in spans:
+            a, b = self.at(start), self.at(end)
+            if b > a:
+                text = text[:a] + "。" + " " * (b - a - 1) + text[b:]
+        return Compact(text, self._starts, self._origins)
+
+
+_DROP = re.compile(r"((?<!\d)\s+|\s++(?!\d))")
+"""Whitespace to drop: every run except one between two digits (so 2 0 0 never reads as 200)."""
+
+
+def compact(text: str, spans: list[tuple[int, int]] | None = None) -> Compact:
+    """The text (or just the given spans of it, joined by a full stop) without whitespace."""
+    pieces: list[str] = []
     starts: list[int] = []
     origins: list[int] = []
     pos = 0
-    for m in re.finditer(r"\S+", text[start:end] if end is not None or start else text):
-        run = m.group()
-        if parts and parts[-1][-1].isdigit() and run[0].isdigit():
-            parts.append(" ")
+    for start, end in spans if spans is not None else [(0, len(text))]:
+        if pieces:
+            pieces.append("。")
             starts.append(pos)
-            origins.append(start + m.start() - 1)
+            origins.append(start)
             pos += 1
-        parts.append(run)
-        starts.append(pos)
-        origins.append(start + m.start())
-        pos += len(run)
-    if not parts:
-        return Compact("", (0,), (start,))
-    return Compact("".join(parts), tuple(starts), tuple(origins))
+        parts = _DROP.split(text[start:end])
+        kept = parts[0::2]
+        origins += [start + o for o in accumulate(map(len, parts), initial=0)][0::2]
+        starts += [pos + o for o in accumulate(map(len, kept), initial=0)][:-1]
+        pieces += kept
+        pos = starts[-1] + len(kept[-1])
+    return Compact("".join(pieces), tuple(starts), tuple(origins))
+
+
+def outside(length: int, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of [0, length) not covered by the given sorted, disjoint spans."""
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        if start > pos:
+            out.append((pos, start))
+        pos = max(pos, end)
+    if pos < length:
+        out.append((pos, length))
+    return out
 
 
 def span(lines: Lines, start: int, end: int) -> Span:

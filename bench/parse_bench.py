@@ -1,0 +1,78 @@
+"""Parser throughput, in reports per second per core, against a floor measured in the same run.
+
+The floor is what any parser must do: read the bytes, decode them, split lines
+and find every number. The ratio parse/floor says how much the parser adds.
+Target: >= 1,000 reports/s/core (at most about 12x the floor).
+
+    .venv/bin/python bench/parse_bench.py [--synthetic N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from orchestration.parse import parse_bytes  # noqa: E402
+
+_NUMBERS = re.compile(r"\d+(?:\.\d+)?")
+
+
+def floor(data: bytes) -> int:
+    text = data.decode("utf-8", errors="replace")
+    return sum(len(_NUMBERS.findall(line)) for line in text.splitlines())
+
+
+def rate(fn, docs: list[bytes], min_seconds: float = 1.0) -> float:
+    """Documents per CPU-second (process time, so one core's rate whatever else runs)."""
+    done, start = 0, time.process_time()
+    while True:
+        for d in docs:
+            fn(d)
+        done += len(docs)
+        elapsed = time.process_time() - start
+        if elapsed >= min_seconds:
+            return done / elapsed
+
+
+def synthetic(n: int) -> list[bytes]:
+    from tests.synthetic.generate import random_report
+    from tests.synthetic.render_text import STYLES, render
+
+    rng = random.Random(20261123)
+    out = []
+    for _ in range(n):
+        report = random_report(rng)
+        out.append(render(report, rng.choice(STYLES), rng).encode("utf-8"))
+    return out
+
+
+def report(name: str, docs: list[bytes]) -> None:
+    parse = rate(parse_bytes, docs)
+    base = rate(floor, docs)
+    print(
+        f"{name:28} {len(docs):6} docs  parse {parse:9.0f} reports/s/core  floor {base:9.0f}/s  ratio {base / parse:5.1f}x"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--synthetic", type=int, default=10_000)
+    args = ap.parse_args()
+    seeds = [p.read_bytes() for p in sorted((ROOT / "tests/fixtures/seeds").glob("*.txt"))]
+    report("seeds", seeds)
+    real = sorted((ROOT.parent / "shared/real/text").glob("*.txt"))
+    if real:
+        report("real pdftotext texts", [p.read_bytes() for p in real])
+    if args.synthetic:
+        report("synthetic", synthetic(args.synthetic))
+
+
+if __name__ == "__main__":
+    main()
