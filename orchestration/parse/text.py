@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from itertools import accumulate
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import NamedTuple
 
 from orchestration.model import Number, Span
@@ -120,88 +120,6 @@ class Compact:
     def origin(self, offset: int) -> int:
         i = bisect.bisect_right(self._starts, offset) - 1
         return self._origins[i] + (offset - self._starts[i])
-
-    def at(self, origin: int) -> int:
-        """The compact offset of the first kept character at or after `origin`."""
-        i = bisect.bisect_right(self._origins, origin) - 1
-        if i < 0:
-            return 0
-        run_end = self._starts[i + 1] if i + 1 < len(self._starts) else len(self.text)
-        return min(self._starts[i] + (origin - self._origins[i]), run_end)
-
-
-class Token(NamedTuple):
-    """A standalone number, or a placeholder printed in a cell (value None, `blank` says which)."""
-
-    value: Number | None
-    start: int
-    end: int
-    blank: str | None = None
-
-
-def _number(raw: str) -> Number:
-    raw = raw.replace(",", "")
-    return float(raw) if "." in raw else int(raw)
-
-
-def tokens(text: str, start: int, end: int) -> list[Token]:
-    """The standalone numbers and cell placeholders in text[start:end].
-
-    Standalone means a whole word between separators (whitespace, |, a blank
-    cell): a number glued to a label or a unit is never a cell.
-    """
-    out = []
-    for m in _WORD.finditer(text, start, end):
-        word = m.group()
-        if word.isascii() and word.isdigit():
-            end_ = m.end()
-            if text[end_ : end_ + 1] not in _INLINE_SPACE or not _unit_follows(text, end_):
-                out.append(Token(int(word), m.start(), end_))
-        elif _NUMBER.fullmatch(word):
-            if not _unit_follows(text, m.end()):
-                out.append(Token(_number(word), m.start(), m.end()))
-        elif word in _PLACEHOLDERS:
-            out.append(Token(None, m.start(), m.end(), "printed_blank"))
-        elif word == BLANK_CELL:
-            out.append(Token(None, m.start(), m.end(), "blank_cell"))
-    return out
-
-
-def _unit_follows(text: str, pos: int) -> bool:
-    n = len(text)
-    while pos < n and text[pos] in " \t":
-        pos += 1
-    return pos < n and text[pos] in _UNITS
-
-
-@dataclass(frozen=True)
-class Compact:
-    """Text with whitespace removed (a single space kept between digits), mapped back to offsets."""
-
-    text: str
-    _starts: tuple[int, ...]
-    _origins: tuple[int, ...]
-
-    def origin(self, offset: int) -> int:
-        i = bisect.bisect_right(self._starts, offset) - 1
-        return self._origins[i] + (offset - self._starts[i])
-
-    def at(self, origin: int) -> int:
-        """The compact offset of the first kept character at or after `origin`."""
-        i = bisect.bisect_right(self._origins, origin) - 1
-        if i < 0:
-            return 0
-        run_end = self._starts[i + 1] if i + 1 < len(self._starts) else len(self.text)
-        return min(self._starts[i] + (origin - self._origins[i]), run_end)
-
-    def blanked(self, spans: list[tuple[int, int]]) -> Compact:
-        """The same text with the given original spans overwritten by a full stop and spaces."""
-        text = self.text
-        for start, end in spans:
-            a, b = self.at(start), self.at(end)
-            if b > a:
-                text = text[:a] + "。" + " " * (b - a - 1) + text[b:]
-        return Compact(text, self._starts, self._origins)
 
 
 _DROP = re.compile(r"((?<!\d)\s+|\s++(?!\d))")
