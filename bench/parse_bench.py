@@ -57,7 +57,8 @@ def report(name: str, docs: list[bytes]) -> None:
     parse = rate(parse_bytes, docs)
     base = rate(floor, docs)
     print(
-        f"{name:28} {len(docs):6} docs  parse {parse:9.0f} reports/s/core  floor {base:9.0f}/s  ratio {base / parse:5.1f}x"
+        f"{name:22} {len(docs):6} docs  parse {parse:7.0f} reports/s/core"
+        f"  floor {base:7.0f}/s  ratio {base / parse:5.1f}x"
     )
 
 
