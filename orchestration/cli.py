@@ -44,6 +44,14 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from orchestration import docs
+
+    for path in docs.write():
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ogi", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -52,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["json"], default="json")
     p.add_argument("--out", type=Path, default=None, help="write <stem>.json per input into this directory")
     p.set_defaults(func=cmd_parse)
+    d = sub.add_parser("docs", help="regenerate the reference pages in docs/ from schemas/")
+    d.set_defaults(func=cmd_docs)
     return parser
 
 

@@ -16,7 +16,11 @@ _TITLE_TAIL = re.compile(
     r"^年度?([\u4e00-\u9fff]{0,30}?)(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度)?(?:报告|年报)"
 )
 _YEAR_AT = re.compile(_YEAR + r"\s*年")
-_ORG = re.compile(r"^[\u4e00-\u9fff()·]{2,40}$")
+_ORG = re.compile(
+    r"^[\u4e00-\u9fff()·]{1,40}(?:政府|办公室|办公厅|局|委员会|委|厅|院|办|中心|署|部|会|处|所|站|队|馆|公司|区|县|市|州"
+    r"|盟|旗|镇|乡|街道|办事处|管委会|集团|银行|学校|大学|医院|分局|支队|大队|总队)$"
+)
+_ABOUT = re.compile(r"(?:关于|的)$")
 _PLACE_END = "省市区县州旗盟镇乡"
 _HEAD_LINES = 80
 _FUNCTION_CHARS = set("由经对向与请在是据了的和及为将把被让从于按")
@@ -65,7 +69,7 @@ def _title(text: str) -> tuple[int, str | None, tuple[int, int], tuple[int, int]
             t = _TITLE_TAIL.match(tail)
             if not t:
                 continue
-            before = re.sub(r"\s+", "", line[: m.start()])
+            before = _ABOUT.sub("", re.sub(r"\s+", "", line[: m.start()]))
             year = int(m.group(1))
             year_span = (start + m.start(1), start + m.end(1))
             if before:
@@ -76,7 +80,7 @@ def _title(text: str) -> tuple[int, str | None, tuple[int, int], tuple[int, int]
             if i > 0 and _ORG.match(re.sub(r"\s+", "", lines[i - 1][1])):
                 prev_start, prev = lines[i - 1]
                 return year, re.sub(r"\s+", "", prev), year_span, (prev_start, prev_start + len(prev))
-            org = t.group(1) or None
+            org = t.group(1) if t.group(1) and _ORG.match(t.group(1)) else None
             return year, org, year_span, year_span
     return None
 

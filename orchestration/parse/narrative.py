@@ -35,7 +35,7 @@ PATTERNS: dict[str, tuple[Pattern, ...]] = {
     ),
     "applications_received": (
         _p(
-            r"(?:收到|受理|接收|接到|办理)"
+            r"(?:收到|受理|接收|接到|办理|新收)"
             + _NOT_REVIEW
             + r"{0,25}?(?:申请|依申请公开)(?:共|合计)?"
             + _NOT_REVIEW
@@ -47,11 +47,11 @@ PATTERNS: dict[str, tuple[Pattern, ...]] = {
     ),
     "reconsideration_cases": (
         _p(r"行政复议(?:申请|案件)?[^。;,\d]{0,6}?" + _NUM + r"(?:件|起|宗|次)"),
-        _p(_NEG + r"[^。;,\d]{0,16}?行政复议", negative=True),
+        _p(_NEG + r"[^。;,\d]{0,24}?行政复议", negative=True),
     ),
     "litigation_cases": (
         _p(r"行政诉讼(?:案件)?[^。;,\d]{0,6}?" + _NUM + r"(?:件|起|宗|次)"),
-        _p(_NEG + r"[^。;,\d]{0,16}?行政诉讼", negative=True),
+        _p(_NEG + r"[^。;,\d]{0,24}?行政诉讼", negative=True),
     ),
     "fees_collected_cny": (
         _p(r"收取(?:(?!行政事业性)[^。;\d]){0,20}?(?:费|费用)[^。;\d]{0,3}?" + _NUM + r"(万)?元"),

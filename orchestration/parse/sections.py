@@ -59,11 +59,25 @@ def _is_heading(body: str, keywords: tuple[str, ...]) -> bool:
     return any(k in body and len(body) <= len(k) + _MAX_EXTRA for k in keywords)
 
 
+_FALLBACK = {
+    "disclosures": re.compile(r"第\s*二\s*十\s*条"),
+    "applications": re.compile(r"本\s*年\s*新\s*收"),
+    "reviews": re.compile(r"结\s*果\s*维\s*持"),
+}
+"""Without its heading, a section starts at the line of its first unmistakable table text."""
+
+
 def regions(text: str, codes: Codes) -> dict[str, Region]:
     """Each table section's span: from its heading to the next heading found."""
     marks = headings(text, codes)
+    after = 0
+    for name in ORDER:
+        if name in marks:
+            after = marks[name]
+        elif name in _FALLBACK and (m := _FALLBACK[name].search(text, after)):
+            marks[name] = after = text.rfind("\n", 0, m.start()) + 1
     out: dict[str, Region] = {}
-    names = [n for n in ORDER if n in marks]
+    names = sorted((n for n in ORDER if n in marks), key=lambda n: marks[n])
     for i, name in enumerate(names):
         if name == "problems":
             continue

@@ -37,9 +37,18 @@ _PAGE_MARK = re.compile(
 )
 
 
+_PAGE_FOOT = re.compile(r"^[ \t]*\d{1,3}[ \t]*\r?(?=\n(?:[ \t]*\r?\n)*[ \t]*\f)", re.MULTILINE)
+"""A bare page number: the last line of a page, just before a form feed."""
+
+
 def mask_page_marks(text: str) -> str:
     """Blank out page-number lines (-3-, 第3页, 3/6, Page 3) so they never read as cells."""
-    return _PAGE_MARK.sub(lambda m: " " * len(m.group()), text)
+    text = _PAGE_MARK.sub(_spaces, text)
+    return _PAGE_FOOT.sub(_spaces, text) if "\f" in text else text
+
+
+def _spaces(m: re.Match[str]) -> str:
+    return " " * len(m.group())
 
 
 class Lines:
