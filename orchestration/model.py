@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from orchestration.rules import Verdict as RuleResult
+
 Number = int | float
 
 
@@ -44,15 +46,6 @@ class Fact:
     value: Number
     span: Span
     text: str
-
-
-@dataclass(frozen=True)
-class RuleResult:
-    rule: str
-    scope: str
-    holds: bool | None
-    lhs: Number | None
-    rhs: Number | None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Staging: parsed reports → long-form rows → Parquet files and one DuckDB database."""
