@@ -64,7 +64,8 @@ def non_negative_query(codes: Codes, schema: str = "staging") -> str:
     parts += [f"SELECT report_id, count::DOUBLE AS v FROM {schema}.{t}" for t in ("applications", "reviews")]
     return (
         "SELECT report_id, 'values.non_negative' AS rule, 'all' AS scope, "
-        "CASE WHEN min(v) < 0 THEN min(v) WHEN count(*) FILTER (WHERE v IS NULL) > 0 THEN NULL ELSE min(v) END AS lhs, "
+        "CASE WHEN min(v) < 0 THEN min(v) WHEN count(*) FILTER (WHERE v IS NULL) > 0 THEN NULL "
+        "ELSE min(v) END AS lhs, "
         "0.0 AS rhs FROM (" + " UNION ALL ".join(parts) + ") GROUP BY report_id"
     )
 
