@@ -52,6 +52,19 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    from orchestration.build import build
+
+    years = None
+    if args.years:
+        first, _, last = args.years.partition("-")
+        years = list(range(int(first), int(last or first) + 1))
+    results = build(args.data_dir, args.catalog, years)
+    failed = [r for r in results if not r.success]
+    print(f"ogi build: {len(results)} runs, {len(failed)} failed; data in {args.data_dir}")
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ogi", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -60,6 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["json"], default="json")
     p.add_argument("--out", type=Path, default=None, help="write <stem>.json per input into this directory")
     p.set_defaults(func=cmd_parse)
+    from orchestration.layout import DEFAULT_CATALOG, DEFAULT_DATA_DIR
+
+    b = sub.add_parser("build", help="run the whole pipeline in-process on a catalog")
+    b.add_argument("--catalog", type=Path, default=DEFAULT_CATALOG)
+    b.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    b.add_argument(
+        "--years", help="a year or a range to (re)build, e.g. 2019-2023 (default: every catalog year)"
+    )
+    b.set_defaults(func=cmd_build)
     d = sub.add_parser("docs", help="regenerate the reference pages in docs/ from schemas/")
     d.set_defaults(func=cmd_docs)
     return parser

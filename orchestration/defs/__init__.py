@@ -1,0 +1,14 @@
+"""Dagster wiring only: assets, checks, partitions, schedules, resources. No parsing logic here."""
+
+import dagster as dg
+
+from orchestration.defs.assets import parsed_reports, raw_documents, staged_tables, warehouse
+from orchestration.defs.partitions import annual_refresh, refresh_job
+from orchestration.defs.resources import OgiResource
+
+defs = dg.Definitions(
+    assets=[raw_documents, parsed_reports, staged_tables, warehouse],
+    jobs=[refresh_job],
+    schedules=[annual_refresh],
+    resources={"ogi": OgiResource()},
+)
