@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_NO_PROGRESS := 1
 
-.PHONY: build test lint format env bench clean
+.PHONY: build dev test lint format env bench clean
 
 env: $(VENV)/.synced
 
@@ -22,7 +22,11 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	touch $@
 
 build: env
-	$(VENV)/bin/ogi parse tests/fixtures/seeds/*.txt --out build/parsed
+	$(VENV)/bin/ogi build
+
+dev: env
+	mkdir -p .dagster_home
+	DAGSTER_HOME=$(abspath .dagster_home) $(VENV)/bin/dagster dev -m orchestration.defs -h 127.0.0.1 -p 3000
 
 test: env lint
 	$(VENV)/bin/pytest
