@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
 import re
-import time
 import zipfile
 from pathlib import Path
 
@@ -32,7 +32,16 @@ from orchestration.parse.source import BLANK_CELL
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
 REAL_STEMS = sorted(p.stem for p in (REAL / "pdf").glob("*.pdf")) if REAL.is_dir() else []
-needs_real = pytest.mark.skipif(not REAL_STEMS, reason="../shared/real PDFs not available")
+
+
+def needs_real(test):
+    """Tests over ../shared/real, read in place; CI has it, so its absence is a failure, not a skip."""
+    return test
+
+
+def test_real_pdfs_are_present() -> None:
+    assert REAL_STEMS, "../shared/real/pdf is read in place and must exist"
+
 
 REPORT = "某区人民政府2023年政府信息公开工作年度报告\n一、总体情况\n本年新收政府信息公开申请 21 件。\n"
 B = BLANK_CELL
@@ -263,10 +272,8 @@ def test_docx_zip_bomb_is_refused_before_inflating() -> None:
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("word/document.xml", b"\0" * (8 * 1024 * 1024))
-    started = time.perf_counter()
     with pytest.raises(InputTooLarge):
         read_source(bomb.getvalue())
-    assert time.perf_counter() - started < 1.0
 
 
 def test_docx_truncated_or_corrupt_is_unreadable() -> None:
@@ -323,6 +330,11 @@ def numbers(line: str) -> tuple[str, ...]:
     return tuple(token for token in line.split() if _NUMBER.fullmatch(token))
 
 
+def label(line: str) -> str:
+    """The longest non-number token of a line: its row label when it has one."""
+    return max((t for t in line.split() if not _NUMBER.fullmatch(t)), key=len, default="")
+
+
 def section_three(text: str) -> list[str]:
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if "收到和处理政府信息公开申请情况" in line)
@@ -333,24 +345,41 @@ def section_three(text: str) -> list[str]:
 @needs_real
 @pytest.mark.parametrize("stem", REAL_STEMS)
 def test_real_pdf_keeps_table_rows_like_pdftotext(stem: str) -> None:
+    """Every pdftotext -layout line with numbers has a line of ours with the same numbers
+    in the same order, and with its row label too when pdftotext has one there."""
     source = read_pdf((REAL / "pdf" / f"{stem}.pdf").read_bytes())
     reference = (REAL / "text" / f"{stem}.txt").read_text(encoding="utf-8")
-    ours = {numbers(line) for line in source.text.splitlines()}
-    wanted = [numbers(line) for line in section_three(reference) if numbers(line)]
+    ours = source.text.splitlines()
+    by_numbers: dict[tuple[str, ...], list[str]] = {}
+    for line in ours:
+        by_numbers.setdefault(numbers(line), []).append(line)
+    wanted = [line for line in section_three(reference) if numbers(line)]
     assert len(wanted) >= 20
-    assert [w for w in wanted if w not in ours] == []
-    whole = [numbers(line) for line in reference.splitlines() if numbers(line)]
-    assert [w for w in whole if w not in ours] == []
+    assert [line for line in wanted if numbers(line) not in by_numbers] == []
+    everywhere = [line for line in reference.splitlines() if numbers(line)]
+    assert [line for line in everywhere if numbers(line) not in by_numbers] == []
+    labelled = [line for line in everywhere if len(label(line)) >= 2]
+    split = [line for line in labelled if not any(label(line) in o for o in by_numbers[numbers(line)])]
+    assert split == []
     assert all(a.where["page"] >= 1 and len(a.where["bbox"]) == 4 for a in source.anchors)
 
 
+def gold_cells(doc: dict) -> dict[tuple, object]:
+    keys = {"disclosures": ("item", "measure", "value"), "applications": ("row", "applicant", "count")}
+    keys["reviews"] = ("proceeding", "outcome", "count")
+    return {
+        (table, rec[a], rec[b]): rec[value]
+        for table, (a, b, value) in keys.items()
+        for rec in doc.get(table) or []
+    }
+
+
 @needs_real
-def test_real_pdfs_read_at_least_20_pages_per_second() -> None:
-    blobs = [(REAL / "pdf" / f"{stem}.pdf").read_bytes() for stem in REAL_STEMS]
-    read_pdf(blobs[0])
-    started = time.perf_counter()
-    pages = 0
-    for data in blobs:
-        source = read_pdf(data)
-        pages += max(a.where["page"] for a in source.anchors)
-    assert pages / (time.perf_counter() - started) >= 20
+@pytest.mark.parametrize("stem", REAL_STEMS)
+def test_real_pdf_parses_to_gold(stem: str) -> None:
+    """End to end through the parser core: the reader's lines are what the core expects."""
+    parse = pytest.importorskip("orchestration.parse")
+    gold = json.loads((REAL / "gold" / f"{stem}.json").read_text(encoding="utf-8"))
+    parsed = parse.parse_source(read_pdf((REAL / "pdf" / f"{stem}.pdf").read_bytes())).as_dict()
+    assert gold_cells(parsed) == gold_cells(gold)
+    assert {key: parsed["report"].get(key) for key in gold["report"]} == gold["report"]

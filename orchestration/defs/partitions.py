@@ -12,7 +12,7 @@ refresh_job = dg.define_asset_job(
     "refresh_year",
     selection=dg.AssetSelection.assets("raw_documents", "parsed_reports", "staged_tables"),
     partitions_def=years,
-    description="Fetch, parse and stage one report year (backfill a range from the UI or `ogi build --years`).",
+    description="Fetch, parse and stage one report year (backfill from the UI or `ogi build --years`).",
 )
 
 

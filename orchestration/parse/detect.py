@@ -15,11 +15,12 @@ import zipfile
 PDF_MAGIC_WINDOW = 1024
 """Acrobat accepts %PDF anywhere in the first KB (some servers prepend junk)."""
 
-HTML_SNIFF_BYTES = 4096
+HTML_SNIFF_BYTES = 8192
 
 _OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _IMAGE_MAGICS = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*", b"BM")
+_WORD_MAIN_PART = re.compile(r"word/document\d*\.xml")
 _HTML_MARKERS = re.compile(r"<(?:!doctype\s+html|html|head|body|table|meta|title)[\s>/]")
 
 
@@ -42,14 +43,15 @@ def detect_form(data: bytes) -> str:
 
 
 def _zip_form(data: bytes) -> str:
-    """A zip with word/document.xml is .docx; a zip whose directory is unreadable but
-    names a Word part is a damaged .docx (so the reader reports it as unreadable)."""
+    """A zip with a Word main part (word/document.xml, or document2.xml from some
+    converters) is .docx; a zip whose directory is unreadable but names a Word part is
+    a damaged .docx, so that its reader reports it as unreadable rather than unsupported."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError, ValueError):
         return "docx" if b"word/" in data[:1_000_000] else "zip"
-    return "docx" if "word/document.xml" in names else "zip"
+    return "docx" if any(_WORD_MAIN_PART.fullmatch(name) for name in names) else "zip"
 
 
 def _sniff_text(prefix: bytes) -> str:

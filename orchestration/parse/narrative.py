@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from orchestration.model import Fact, Number, Span
 from orchestration.parse.text import Compact, Lines
 
-_NUM = r"(\d+(?:\.\d+)?)"
+_NUM = r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 _NOT_REVIEW = r"(?:(?!复议|诉讼)[^。;\d])"
 _NEG = r"(?:未|没有|无|不曾)(?:发生|出现|被|收到|接到|产生|有)?"
 
@@ -44,6 +44,9 @@ PATTERNS: dict[str, tuple[Pattern, ...]] = {
             + r"件"
         ),
         _p(r"有" + _NUM + r"件(?:依申请公开|政府信息公开申请|信息公开申请)"),
+        _p(
+            r"(?:未|没有)(?:收到|受理|接到|接收)" + _NOT_REVIEW + r"{0,12}?(?:申请|依申请公开)", negative=True
+        ),
     ),
     "reconsideration_cases": (
         _p(r"行政复议(?:申请|案件)?[^。;,\d]{0,6}?" + _NUM + r"(?:件|起|宗|次)"),
@@ -87,7 +90,7 @@ def _first(name: str, prose: Compact, lines: Lines) -> Fact | None:
 
 
 def _value(m: re.Match[str]) -> Number:
-    raw = m.group(1)
+    raw = m.group(1).replace(",", "")
     value: Number = float(raw) if "." in raw else int(raw)
     if m.lastindex and m.lastindex >= 2 and m.group(2) == "万":
         value = round(value * 10000, 2)

@@ -74,6 +74,8 @@ def regions(text: str, codes: Codes) -> dict[str, Region]:
     for name in ORDER:
         if name in marks:
             after = marks[name]
+        elif name == "reviews" and "applications" not in marks:
+            continue
         elif name in _FALLBACK and (m := _FALLBACK[name].search(text, after)):
             marks[name] = after = text.rfind("\n", 0, m.start()) + 1
     out: dict[str, Region] = {}

@@ -1,0 +1,133 @@
+"""Readers: document bytes → `Source` (text with table rows on lines, plus anchors).
+
+`read_source` picks the reader from the bytes themselves (`detect_form`), never from a
+file name or a server's Content-Type, because both lie often in the wild. Readers
+are imported lazily so that reading plain text never loads PDFium or python-docx.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from orchestration.parse.detect import detect_form
+from orchestration.parse.errors import EmptyInput, InputTooLarge, UnsupportedForm
+from orchestration.parse.readers.decode import decode_bytes, looks_traditional, simplify
+from orchestration.parse.source import Anchor, Source
+
+MAX_TEXT_BYTES = 32 * 1024 * 1024
+"""Plain text or HTML beyond this is not a report (reports are tens of KB)."""
+
+UNSUPPORTED = {
+    "doc": "legacy Word .doc (OLE)",
+    "zip": "a zip archive that is not .docx",
+    "image": "an image (OCR is out of scope)",
+    "rtf": "RTF",
+}
+
+
+def read_source(data: bytes) -> Source:
+    """Read any supported document; raise a typed `ParseError` for everything else."""
+    if not data or not data.strip():
+        raise EmptyInput("no bytes to read")
+    form = detect_form(data)
+    if form in UNSUPPORTED:
+        raise UnsupportedForm(f"unsupported document form: {UNSUPPORTED[form]}")
+    if form == "pdf":
+        from orchestration.parse.readers.pdf import read_pdf
+
+        return read_pdf(data)
+    if form == "docx":
+        from orchestration.parse.readers.docx import read_docx
+
+        return read_docx(data)
+    if form == "html":
+        from orchestration.parse.readers.html import read_html
+
+        return read_html(data)
+    return read_text(data)
+
+
+def read_text(data: bytes) -> Source:
+    """Plain text: decode, normalise newlines, simplify traditional characters."""
+    check_size(data, MAX_TEXT_BYTES)
+    builder = SourceBuilder()
+    builder.add(decode_bytes(data).replace("\r\n", "\n").replace("\r", "\n"))
+    return builder.build("text")
+
+
+_SPACES = re.compile(r"\s+")
+_CJK = r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef“”‘’]"
+_CJK_GAP = re.compile(rf"(?<={_CJK}) (?={_CJK})")
+
+
+def collapse(text: str) -> str:
+    """Whitespace runs (incl. &nbsp; and the ideographic space) to one space, trimmed."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def cell_text(text: str) -> str:
+    """A table cell's text on one line; spaces between CJK characters (总&nbsp;&nbsp;计) dropped
+    because they are layout, and the parser matches row labels without them."""
+    return _CJK_GAP.sub("", collapse(text))
+
+
+def check_size(data: bytes, limit: int) -> None:
+    if len(data) > limit:
+        raise InputTooLarge(f"{len(data)} bytes exceeds the {limit} byte limit")
+
+
+class SourceBuilder:
+    """Accumulates text pieces with their anchors, then builds one `Source`.
+
+    Pieces are kept apart until `build` so that traditional→simplified conversion
+    (decided once for the whole document) is applied piecewise and the anchor
+    spans stay exact even if a conversion changed a piece's length.
+    """
+
+    def __init__(self) -> None:
+        self._pieces: list[tuple[str, dict[str, Any] | None]] = []
+        self._tail = ""
+
+    def add(self, text: str, where: dict[str, Any] | None = None) -> None:
+        if text:
+            self._pieces.append((text, where))
+            self._tail = (self._tail + text)[-2:]
+
+    def newline(self) -> None:
+        """End the current line (no-op at the start of a line)."""
+        if self._tail and not self._tail.endswith("\n"):
+            self.add("\n")
+
+    def blank_line(self) -> None:
+        """End the current line and leave at most one empty line after it."""
+        self.newline()
+        if self._tail and self._tail != "\n\n":
+            self.add("\n")
+
+    def line(self, cells: list[tuple[str, dict[str, Any] | None]], sep: str = "\t") -> None:
+        """One table row or text line: cells joined by `sep`, each cell anchored."""
+        self.newline()
+        for i, (text, where) in enumerate(cells):
+            if i:
+                self.add(sep)
+            self.add(text, where)
+        self.newline()
+
+    def build(self, form: str, notes: tuple[str, ...] = ()) -> Source:
+        pieces = self._pieces
+        if looks_traditional("".join(t for t, _ in pieces[:5000])):
+            pieces = [(simplify(t), w) for t, w in pieces]
+            notes = (*notes, "converted traditional characters to simplified (opencc t2s)")
+        out: list[str] = []
+        anchors: list[Anchor] = []
+        pos = 0
+        for text, where in pieces:
+            if where is not None:
+                anchors.append(Anchor(pos, pos + len(text), where))
+            out.append(text)
+            pos += len(text)
+        text = "".join(out)
+        if not text.strip():
+            raise EmptyInput(f"the {form} document holds no text")
+        return Source(text=text, form=form, anchors=tuple(anchors), notes=notes)

@@ -1,0 +1,300 @@
+"""HTML report pages → `Source`: prose as lines, each data table as a tab-separated grid.
+
+The parser core reads a table row as "label, then numbers in column order", so each
+`<tr>` becomes one line with colspan/rowspan resolved: a spanned cell is written once
+(at its top-left slot, nothing at the slots it covers) and a cell that is really empty
+is written as BLANK_CELL, so a missing number stays visible instead of shifting the
+others left. A table that contains another table is page layout, not data: its cells
+are read as ordinary blocks and the inner tables become grids.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from orchestration.parse.readers import SourceBuilder, cell_text, check_size, collapse
+from orchestration.parse.readers.decode import decode_bytes
+from orchestration.parse.source import BLANK_CELL, Source
+
+MAX_HTML_BYTES = 32 * 1024 * 1024
+MAX_COLSPAN = 64
+"""Real report tables have ≤ 20 columns; larger spans are markup errors and would blow up the grid."""
+MAX_GRID_CELLS = 200_000
+MAX_PATH_DEPTH = 40
+
+DROP_TAGS = frozenset(
+    [
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "nav",
+        "iframe",
+        "object",
+        "embed",
+        "svg",
+        "canvas",
+        "select",
+        "option",
+        "button",
+        "input",
+        "textarea",
+        "head",
+        "map",
+        "audio",
+        "video",
+        "link",
+        "meta",
+    ]
+)
+"""Never report content: code, navigation, form controls, embedded media."""
+BLOCK_TAGS = frozenset(
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "caption",
+        "center",
+        "dd",
+        "details",
+        "dialog",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "html",
+        "li",
+        "main",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    ]
+)
+"""Elements that start a new line."""
+
+_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_\-.]+)""", re.IGNORECASE)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+
+
+def read_html(data: bytes) -> Source:
+    """Decode (the declared charset is a hint the bytes must confirm), parse, render."""
+    check_size(data, MAX_HTML_BYTES)
+    text = decode_bytes(data, declared_charset(data[:16384]))
+    tree = LexborHTMLParser(text)
+    builder = SourceBuilder()
+    title = tree.css_first("head > title")
+    if title is not None and (title_text := collapse(title.text())):
+        builder.line([(title_text, {"path": "head/title"})])
+    root = tree.body or tree.root
+    if root is not None:
+        _Renderer(builder).render(root, root.tag or "body")
+    return builder.build("html")
+
+
+def declared_charset(head: bytes) -> str | None:
+    """The charset a page claims in <meta> or an XML declaration, if any."""
+    match = _CHARSET.search(head) or _XML_ENCODING.search(head)
+    return match.group(1).decode("ascii") if match else None
+
+
+@dataclass
+class _Cell:
+    text: str
+    where: dict[str, Any]
+    rowspan: int
+    colspan: int
+
+
+class _Renderer:
+    """Walks the DOM iteratively (deeply nested pages must not hit the recursion limit)."""
+
+    def __init__(self, builder: SourceBuilder) -> None:
+        self.builder = builder
+        self.tables = 0
+        self.line: list[str] = []
+        self.line_path: str | None = None
+
+    def render(self, root: LexborNode, path: str) -> None:
+        stack: list[tuple[LexborNode | None, str]] = [(root, path)]
+        while stack:
+            node, path = stack.pop()
+            if node is None:
+                self.flush()
+                continue
+            if node.tag == "-text":
+                self.add_text(node.text_content or "", path)
+            elif node.is_element_node and not is_dropped(node):
+                self.enter(node, path, stack)
+        self.flush()
+
+    def enter(self, node: LexborNode, path: str, stack: list) -> None:
+        tag = node.tag
+        if tag == "table":
+            self.tables += 1
+            if len(node.css("table")) == 1:
+                self.flush()
+                self.render_table(node, self.tables)
+                return
+        if tag == "br":
+            self.flush()
+            return
+        if tag in BLOCK_TAGS:
+            self.flush()
+            stack.append((None, path))
+        stack.extend(reversed(child_paths(node, path)))
+
+    def add_text(self, text: str, path: str) -> None:
+        if self.line_path is None and text.strip():
+            self.line_path = path.rsplit("/", 1)[0]
+        self.line.append(text)
+
+    def flush(self) -> None:
+        text = collapse("".join(self.line))
+        if text:
+            self.builder.line([(text, {"path": self.line_path})])
+        self.line, self.line_path = [], None
+
+    def render_table(self, table: LexborNode, number: int) -> None:
+        caption = table.css_first("caption")
+        if caption is not None and (text := cell_text(inline_text(caption))):
+            self.builder.line([(text, {"path": f"table[{number}]/caption"})])
+        rows = [row_cells(tr, f"table[{number}]/tr[{r}]") for r, tr in enumerate(table_rows(table), 1)]
+        for line in grid_lines(rows):
+            self.builder.line(line)
+        self.builder.blank_line()
+
+
+def is_dropped(node: LexborNode) -> bool:
+    """Script/style/navigation/form junk and elements hidden by markup."""
+    if node.tag in DROP_TAGS:
+        return True
+    attrs = node.attributes
+    return "hidden" in attrs or bool(_HIDDEN_STYLE.search(attrs.get("style") or ""))
+
+
+def child_paths(node: LexborNode, path: str) -> list[tuple[LexborNode, str]]:
+    """Children with XPath-like paths (div[2] = the second div child).
+
+    Below MAX_PATH_DEPTH a child inherits its parent's path: pathological nesting
+    would otherwise make path strings, and the time to build them, grow quadratically.
+    """
+    children = list(node.iter(include_text=True))
+    if path.count("/") >= MAX_PATH_DEPTH:
+        return [(child, path) for child in children]
+    counts: dict[str, int] = {}
+    out = []
+    for child in children:
+        tag = child.tag or ""
+        counts[tag] = counts.get(tag, 0) + 1
+        out.append((child, f"{path}/{tag}[{counts[tag]}]"))
+    return out
+
+
+def table_rows(table: LexborNode) -> list[LexborNode]:
+    """The table's own rows, direct or inside thead/tbody/tfoot (never a nested table's)."""
+    rows = []
+    for child in table.iter():
+        if child.tag == "tr":
+            rows.append(child)
+        elif child.tag in ("thead", "tbody", "tfoot"):
+            rows.extend(tr for tr in child.iter() if tr.tag == "tr")
+    return rows
+
+
+def row_cells(tr: LexborNode, path: str) -> list[_Cell]:
+    counts = {"td": 0, "th": 0}
+    cells = []
+    for child in tr.iter():
+        if child.tag not in counts or is_dropped(child):
+            continue
+        counts[child.tag] += 1
+        text = cell_text(inline_text(child))
+        cells.append(
+            _Cell(
+                text,
+                {"path": f"{path}/{child.tag}[{counts[child.tag]}]"},
+                span(child, "rowspan", 10_000),
+                span(child, "colspan", MAX_COLSPAN),
+            )
+        )
+    return cells
+
+
+def span(node: LexborNode, name: str, limit: int) -> int:
+    """A rowspan/colspan value; 0 (= to the end) becomes `limit`, garbage becomes 1."""
+    match = re.match(r"\s*(\d+)", node.attributes.get(name) or "")
+    value = int(match.group(1)) if match else 1
+    return limit if value == 0 else max(1, min(value, limit))
+
+
+def inline_text(node: LexborNode) -> str:
+    """Text of a subtree with block and <br> boundaries as newlines, junk skipped."""
+    parts: list[str] = []
+    stack: list[LexborNode | None] = [node]
+    while stack:
+        current = stack.pop()
+        if current is None:
+            parts.append("\n")
+        elif current.tag == "-text":
+            parts.append(current.text_content or "")
+        elif current.is_element_node and not is_dropped(current):
+            if current.tag == "br" or current.tag in BLOCK_TAGS:
+                parts.append("\n")
+                stack.append(None)
+            stack.extend(reversed(list(current.iter(include_text=True))))
+    return "".join(parts)
+
+
+def grid_lines(rows: list[list[_Cell]]) -> list[list[tuple[str, dict[str, Any]]]]:
+    """Resolve spans (the HTML table model): each cell placed at its top-left slot.
+
+    Returns per row the cells that start in it, in column order, with empty cells as
+    BLANK_CELL; rows with no text at all are dropped.
+    """
+    taken: set[tuple[int, int]] = set()
+    starts: dict[int, list[tuple[int, _Cell]]] = {}
+    for r, cells in enumerate(rows):
+        c = 0
+        for cell in cells:
+            while (r, c) in taken:
+                c += 1
+            starts.setdefault(r, []).append((c, cell))
+            rowspan = min(cell.rowspan, len(rows) - r)
+            if len(taken) + rowspan * cell.colspan <= MAX_GRID_CELLS:
+                taken.update((r + dr, c + dc) for dr in range(rowspan) for dc in range(cell.colspan))
+            c += cell.colspan
+    lines = []
+    for r in range(len(rows)):
+        placed = sorted(starts.get(r, []), key=lambda item: item[0])
+        if any(cell.text for _, cell in placed):
+            lines.append([(cell.text or BLANK_CELL, cell.where) for _, cell in placed])
+    return lines

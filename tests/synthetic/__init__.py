@@ -1,0 +1,1 @@
+"""Synthetic annual reports: random gold-shaped reports and their renderings as text."""
