@@ -16,8 +16,7 @@ import duckdb
 from orchestration import codes, parse_cache, tables
 from orchestration.fetch.archive import Archive
 from orchestration.fetch.catalog import CatalogRow
-from orchestration.fetch.client import FetchResult
-from orchestration.fetch.manifest import Manifest, to_result
+from orchestration.fetch.manifest import Manifest
 from orchestration.layout import Layout
 from orchestration.stage.rows import Origin, failure_rows, report_rows
 from orchestration.stage.write import merge, to_arrow, write_parquet
@@ -51,18 +50,9 @@ def _origin(row: CatalogRow, sha256: str, retrieved_at: str | None) -> Origin:
     )
 
 
-def latest_good(log: Manifest) -> dict[str, FetchResult]:
-    """The last successful fetch of each report (a later failed attempt does not hide it)."""
-    good = {}
-    for row in log.rows():
-        if row["sha256"] and not row["error"]:
-            good[row["report_id"]] = to_result(row)
-    return good
-
-
 def parse_rows(layout: Layout, rows: Sequence[CatalogRow]) -> tuple[ParseSummary, list]:
     """Parse the latest good raw document of each row (cached by sha256 + parser version)."""
-    store, fetched = archive(layout), latest_good(manifest(layout))
+    store, fetched = archive(layout), manifest(layout).latest_by_report()
     summary, staged = ParseSummary(), []
     for row in rows:
         result = fetched.get(row.report_id)
