@@ -56,34 +56,19 @@ def verdict(rule: str, scope: str, lhs: Number | None, rhs: Number | None) -> Ve
 
 
 def evaluate(rule: Code, cells: Cells, codes: Codes) -> list[Verdict]:
-    """One verdict per scope of a table rule, over the rows and columns the report has."""
-    rows = list(dict.fromkeys(k[0] for k in cells))
-    columns = list(dict.fromkeys(k[1] for k in cells))
-    lhs_spec, rhs_spec = rule.get("lhs"), rule.get("rhs")
-    out = []
-    if rule.get("scope") == "column":
-        lhs_rows, rhs_rows = _pick(lhs_spec, rows, codes), _pick(rhs_spec, rows, codes)
-        for c in columns:
-            out.append(
-                verdict(
-                    rule.code,
-                    c,
-                    _sum(cells.get((r, c)) for r in lhs_rows),
-                    _sum(cells.get((r, c)) for r in rhs_rows),
-                )
-            )
-    else:
-        lhs_cols, rhs_cols = _pick(lhs_spec, columns, codes), _pick(rhs_spec, columns, codes)
-        for r in rows:
-            out.append(
-                verdict(
-                    rule.code,
-                    r,
-                    _sum(cells.get((r, c)) for c in lhs_cols),
-                    _sum(cells.get((r, c)) for c in rhs_cols),
-                )
-            )
-    return out
+    """One verdict per scope of a table rule, over the rows and columns the report has.
+
+    A per-row rule is the per-column rule of the transposed table, so one loop serves both.
+    """
+    if rule.get("scope") != "column":
+        cells = {(c, r): v for (r, c), v in cells.items()}
+    lines = list(dict.fromkeys(k[0] for k in cells))
+    scopes = list(dict.fromkeys(k[1] for k in cells))
+    lhs, rhs = _pick(rule.get("lhs"), lines, codes), _pick(rule.get("rhs"), lines, codes)
+    return [
+        verdict(rule.code, s, _sum(cells.get((x, s)) for x in lhs), _sum(cells.get((x, s)) for x in rhs))
+        for s in scopes
+    ]
 
 
 def non_negative(values: list[Number | None]) -> Verdict:
