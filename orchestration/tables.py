@@ -30,6 +30,19 @@ STAGED = (
 )
 """The staged tables, in the order they are written and documented."""
 
+PUBLISHED = (
+    "dim_reports",
+    "fct_disclosures",
+    "fct_applications",
+    "fct_litigation",
+    "fct_narrative",
+    "fct_reconciliation",
+    "fct_findings",
+    "fct_carryover",
+    "dim_codes",
+)
+"""The published tables (dbt marts and data package resources), in the order they are documented."""
+
 _ARROW = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}
 
 
