@@ -52,7 +52,10 @@ def codes_page(codes: Codes) -> str:
 
 
 def write(docs_dir: Path = DOCS_DIR) -> list[Path]:
+    from orchestration.publish import dictionary
+
     docs_dir.mkdir(parents=True, exist_ok=True)
-    path = docs_dir / "codes.md"
-    path.write_text(codes_page(load()), encoding="utf-8")
-    return [path]
+    pages = {"codes.md": codes_page(load()), "data-dictionary.md": dictionary.page(load())}
+    for name, text in pages.items():
+        (docs_dir / name).write_text(text, encoding="utf-8")
+    return [docs_dir / name for name in pages]

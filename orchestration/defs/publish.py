@@ -1,0 +1,30 @@
+"""The `release` asset: the dbt marts as a versioned Frictionless data package in dist/<version>/."""
+
+import dagster as dg
+
+from orchestration import tables
+from orchestration.defs.resources import OgiResource
+from orchestration.publish import dist_dir, package, publish
+
+
+@dg.asset(
+    deps=[dg.AssetKey(name) for name in tables.PUBLISHED], group_name="publish", kinds={"csv", "parquet"}
+)
+def release(ogi: OgiResource) -> dg.MaterializeResult:
+    """Publish the marts: a new version when the data changed (SemVer rule), else the latest release again.
+
+    The release date is the declared one ($OGI_RELEASE_DATE or data/release.yaml),
+    never the clock; the folder is dist/ in the repository for the default data dir
+    (see `orchestration.publish.dist_dir`).
+    """
+    done = publish(ogi.layout.warehouse, dist_dir(ogi.layout.data_dir), package.declared_date())
+    return dg.MaterializeResult(
+        metadata={
+            "version": done.version,
+            "new": done.new,
+            "level": done.level or "",
+            "previous": done.previous or "",
+            "path": dg.MetadataValue.path(str(done.path)),
+            "created": done.created,
+        }
+    )

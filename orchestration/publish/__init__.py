@@ -1,0 +1,197 @@
+"""Publishing: the dbt marts → an immutable, versioned, validated Frictionless data package.
+
+    published = publish(layout.warehouse, dist_dir(layout.data_dir), package.declared_date())
+
+writes `dist/<version>/` (CSV + Parquet per table, DuckDB import scripts,
+datapackage.json), then points the repository's `datapackage.json` (beside
+`dist/`) at the latest release and adds its section to `CHANGELOG.md`.
+The version follows the rule in `version.py`, against the latest release in
+`dist/` or, when that folder is empty (a fresh clone), the one the committed
+`datapackage.json` describes: a build whose data equal it reproduces it,
+byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration import tables
+from orchestration.layout import DEFAULT_DATA_DIR, ROOT
+from orchestration.publish import diff, package, release, validate, version, write
+from orchestration.publish.diff import Diff
+from orchestration.publish.errors import InvalidData, PublishError, ReleaseExists
+from orchestration.publish.release import Release
+from orchestration.publish.version import Version
+
+__all__ = ["DIST_DIR", "PublishError", "Published", "dist_dir", "publish"]
+
+DIST_DIR = ROOT / "dist"
+CHANGELOG = "CHANGELOG.md"
+_CHANGELOG_HEAD = """# Changelog
+
+Every release of the data package, newest first, with what changed since the
+one before. Written by the publish step (`ogi publish`, or the `release`
+asset of `ogi build`); `ogi diff OLD NEW` gives the full list. The versioning
+rule is in the README ("Versions").
+"""
+_CHANGELOG_LIMIT = 100
+
+
+def dist_dir(data_dir: Path | None = None) -> Path:
+    """Where releases go: $OGI_DIST_DIR; else the repository's dist/ for the default data dir, and
+    `<data dir>/dist` for any other (so a build elsewhere, a test's, never touches the repository)."""
+    if os.environ.get("OGI_DIST_DIR"):
+        return Path(os.environ["OGI_DIST_DIR"])
+    if data_dir is None or Path(data_dir).resolve() == DEFAULT_DATA_DIR.resolve():
+        return DIST_DIR
+    return Path(data_dir) / "dist"
+
+
+@dataclass(frozen=True)
+class Published:
+    """The outcome of a publish: which release is current and whether it was written now."""
+
+    version: str
+    path: Path
+    created: str
+    new: bool
+    level: str | None
+    previous: str | None
+    changes: Diff | None
+
+
+def _previous(dist: Path) -> Release | None:
+    """The latest release: in dist/, or the committed descriptor beside it when that is newer."""
+    found = release.versions(dist)
+    latest = release.open_release(dist / str(found[-1])) if found else None
+    pointer = dist.parent / package.DESCRIPTOR
+    if pointer.is_file():
+        doc = package.load(pointer)
+        if latest is None or Version.parse(doc.get("version", "")) > latest.version:
+            return Release(doc, None)
+    return latest
+
+
+def _check_keys(data: dict) -> None:
+    with duckdb.connect() as con:
+        for name, table in data.items():
+            con.register(name, table)
+        problems = validate.key_problems(con, {n: tables.resolved(n) for n in data})
+    if problems:
+        raise InvalidData([str(p) for p in problems])
+
+
+def publish(
+    warehouse: Path, dist: Path, created: str | date | datetime, *, version_: str | None = None
+) -> Published:
+    """Write the release of the warehouse's marts under the version the rule gives (or `version_`).
+
+    Data equal to the latest release's reuse it. A release that would not
+    validate is never installed (InvalidData); a version that exists with
+    other bytes is never overwritten (ReleaseExists).
+    """
+    created = package.created_at(created)
+    data = write.read_marts(warehouse)
+    _check_keys(data)
+    dist.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=dist))
+    staging.chmod(0o755)
+    try:
+        csvs, files = write.write_files(data, staging)
+        previous = _previous(dist)
+        candidate = Release(package.descriptor("0.0.0", created, csvs, files), staging)
+        same = previous is not None and package.content(candidate.descriptor) == package.content(
+            previous.descriptor
+        )
+        changes, level = None, None
+        if previous is not None and not same:
+            changes = diff.diff(previous, candidate)
+            level = version.level(changes)
+        if version_ is not None:
+            chosen = str(Version.parse(version_))
+            if (dist / chosen / package.DESCRIPTOR).is_file():
+                existing = release.open_release(dist / chosen)
+                if package.content(candidate.descriptor) == package.content(existing.descriptor):
+                    return _reused(existing, dist)
+            elif previous is not None and chosen == str(previous.version):
+                if not same:
+                    raise ReleaseExists(chosen, str(dist.parent / package.DESCRIPTOR), ["data"])
+                created = previous.created
+        elif same and previous.has_data:
+            return _reused(previous, dist)
+        elif same:
+            chosen, created = str(previous.version), previous.created
+        elif previous is not None and level is None:
+            return _reused(previous, dist)
+        else:
+            chosen = str(version.next_version(previous.version if previous else None, level or "patch"))
+        doc = package.descriptor(chosen, created, csvs, files)
+        (staging / package.DESCRIPTOR).write_bytes(package.dumps(doc))
+        problems = validate.validate(staging)
+        if problems:
+            raise InvalidData([str(p) for p in problems])
+        new = write.install(staging, dist / chosen)
+        if changes is not None:
+            changes.new_version = chosen
+        _point(dist, doc)
+        if new:
+            _changelog(dist.parent / CHANGELOG, doc, changes, level, _first(data))
+        return Published(
+            chosen, dist / chosen, created, new, level, str(previous.version) if previous else None, changes
+        )
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _reused(previous: Release, dist: Path) -> Published:
+    _point(dist, previous.descriptor)
+    return Published(
+        str(previous.version), dist / str(previous.version), previous.created, False, None, None, None
+    )
+
+
+def _point(dist: Path, doc: dict) -> None:
+    """Point the repository's datapackage.json (beside dist/) at the latest release."""
+    latest = release.versions(dist)
+    if latest and str(latest[-1]) != doc["version"]:
+        return
+    pointer = dist.parent / package.DESCRIPTOR
+    text = package.dumps(package.pointer(doc, f"{dist.name}/{doc['version']}"))
+    if not pointer.is_file() or pointer.read_bytes() != text:
+        _atomic_write(pointer, text)
+
+
+def _first(data: dict) -> str:
+    reports = data["dim_reports"]
+    years = sorted(set(reports.column("catalog_year").to_pylist()))
+    span = f"{years[0]}–{years[-1]}" if years else "none"
+    return f"First release: {reports.num_rows} reports, years {span}."
+
+
+def _changelog(path: Path, doc: dict, changes: Diff | None, level: str | None, first: str) -> None:
+    """Add the release's section at the top of CHANGELOG.md, unless it is there already."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else _CHANGELOG_HEAD
+    if re.search(rf"^## {re.escape(doc['version'])}( |$)", text, re.MULTILINE):
+        return
+    heading = f"## {doc['version']} — {doc['created'][:10]}"
+    if changes is None:
+        section = f"{heading}\n\n{first}\n"
+    else:
+        section = diff.render(changes, heading, level, limit=_CHANGELOG_LIMIT)
+    head, sep, rest = text.partition("\n## ")
+    new = f"{head.rstrip()}\n\n{section}" + (f"\n## {rest}" if sep else "")
+    _atomic_write(path, new.encode("utf-8"))
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
