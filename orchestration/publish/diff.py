@@ -126,8 +126,9 @@ def diff(old: Release, new: Release) -> Diff:
     with duckdb.connect() as con:
         for name in tables.PUBLISHED:
             if name in a and name in b:
-                con.register(f"o_{name}", old.table(name))
-                con.register(f"n_{name}", new.table(name))
+                for prefix, rel in (("o", old), ("n", new)):
+                    path = str(rel.parquet(name)).replace("'", "''")
+                    con.execute(f"CREATE VIEW {prefix}_{name} AS FROM read_parquet('{path}')")
         _reports(con, d)
         gone = {r[0] for r in d.reports_added} | {r[0] for r in d.reports_removed}
         for name in tables.PUBLISHED:

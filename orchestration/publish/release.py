@@ -6,9 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from orchestration.publish import package
 from orchestration.publish.errors import BadRelease, ChecksumMismatch
 from orchestration.publish.version import Version
@@ -42,9 +39,6 @@ class Release:
         if entry is None or self.base is None:
             raise BadRelease(f"release {self.descriptor.get('version')}: no Parquet file of {name}")
         return self.base / entry["path"]
-
-    def table(self, name: str) -> pa.Table:
-        return pq.read_table(self.parquet(name))
 
 
 def checksum_problems(doc: dict[str, Any], base: Path) -> list[str]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import math
 import os
 import shutil
@@ -94,14 +93,14 @@ def cell(value) -> str:
     return str(value)
 
 
-def csv_bytes(table: pa.Table) -> bytes:
-    buf = io.StringIO(newline="")
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(table.column_names)
-    for batch in table.to_batches(max_chunksize=65536):
-        for row in zip(*(c.to_pylist() for c in batch.columns), strict=True):
-            writer.writerow([cell(v) for v in row])
-    return buf.getvalue().encode("utf-8")
+def write_csv(table: pa.Table, path: Path) -> None:
+    """The table as CSV, streamed batch by batch."""
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(table.column_names)
+        for batch in table.to_batches(max_chunksize=65536):
+            for row in zip(*(c.to_pylist() for c in batch.columns), strict=True):
+                writer.writerow([cell(v) for v in row])
 
 
 def file_info(path: Path, relative: str) -> FileInfo:
@@ -157,7 +156,7 @@ def write_files(data: dict[str, pa.Table], folder: Path) -> tuple[dict[str, File
     files: list[dict] = []
     for name in tables.PUBLISHED:
         table = data[name]
-        (folder / f"{name}.csv").write_bytes(csv_bytes(table))
+        write_csv(table, folder / f"{name}.csv")
         csvs[name] = file_info(folder / f"{name}.csv", f"{name}.csv")
         pq.write_table(table, folder / f"{name}.parquet", compression="zstd", write_statistics=True)
         files.append(
