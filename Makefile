@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_NO_PROGRESS := 1
 
-.PHONY: build dev test lint format env bench clean
+.PHONY: build dev test lint format env bench clean docs manifest
 
 env: $(VENV)/.synced
 
@@ -21,14 +21,26 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $@
 
-build: env
+# dagster-dbt reads dbt_project/target/manifest.json at import: prepare it once
+# here (dbt parse, only when a dbt file changed), not on every import.
+manifest: env
+	$(VENV)/bin/python -c "from orchestration.modelling.project import ensure_manifest; ensure_manifest()"
+
+build: env manifest
 	$(VENV)/bin/ogi build
 
-dev: env
+# Reference pages from schemas/, then dbt's browsable docs of the built warehouse.
+docs: build
+	$(VENV)/bin/ogi docs
+	cd dbt_project && ../$(VENV)/bin/dbt docs generate --profiles-dir . --static \
+		--target-path ../build/dbt-docs --vars '{"warehouse": "../build/data/warehouse/ogi.duckdb"}'
+	@echo "dbt docs: build/dbt-docs/static_index.html"
+
+dev: env manifest
 	mkdir -p .dagster_home
 	DAGSTER_HOME=$(abspath .dagster_home) $(VENV)/bin/dagster dev -m orchestration.defs -h 127.0.0.1 -p 3000
 
-test: env lint
+test: env lint manifest
 	$(VENV)/bin/pytest
 
 lint: env

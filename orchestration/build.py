@@ -1,7 +1,7 @@
 """`ogi build`: materialise every asset and check in-process (no Dagster server needed).
 
 Each report year of the catalog is one partition run of the refresh assets;
-the warehouse (unpartitioned) follows once all years are staged.
+the warehouse and the dbt marts (unpartitioned) follow once all years are staged.
 """
 
 from __future__ import annotations
@@ -11,14 +11,16 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.defs.assets import parsed_reports, raw_documents, staged_tables, warehouse
+from orchestration.defs.models import dbt_models, dbt_resource
 from orchestration.defs.resources import OgiResource
 
 _QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def build(data_dir: Path, catalog: Path, years: list[int] | None = None, instance=None) -> list:
-    """Materialise the given years (default: every year in the catalog), then the warehouse."""
+    """Materialise the given years (default: every year in the catalog), then the warehouse and marts."""
     ogi = OgiResource(data_dir=str(data_dir), catalog=str(catalog))
+    resources = {"ogi": ogi, "dbt": dbt_resource()}
     instance = instance or dg.DagsterInstance.ephemeral()
     results = []
     partitioned = [raw_documents, parsed_reports, staged_tables]
@@ -27,16 +29,16 @@ def build(data_dir: Path, catalog: Path, years: list[int] | None = None, instanc
             dg.materialize(
                 partitioned,
                 partition_key=str(year),
-                resources={"ogi": ogi},
+                resources=resources,
                 instance=instance,
                 run_config=_QUIET,
             )
         )
     results.append(
         dg.materialize(
-            [warehouse, *partitioned],
-            selection=[warehouse],
-            resources={"ogi": ogi},
+            [warehouse, dbt_models, *partitioned],
+            selection=dg.AssetSelection.assets(warehouse, dbt_models),
+            resources=resources,
             instance=instance,
             run_config=_QUIET,
         )

@@ -46,8 +46,9 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 def cmd_docs(args: argparse.Namespace) -> int:
     from orchestration import docs
+    from orchestration.modelling import generate
 
-    for path in docs.write():
+    for path in [*docs.write(), *generate.write()]:
         print(path)
     return 0
 
@@ -138,7 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--years", help="a year or a range to (re)build, e.g. 2019-2023 (default: every catalog year)"
     )
     b.set_defaults(func=cmd_build)
-    d = sub.add_parser("docs", help="regenerate the reference pages in docs/ from schemas/")
+    d = sub.add_parser(
+        "docs", help="regenerate every file derived from schemas/ (docs/, dbt yml and rule tests)"
+    )
     d.set_defaults(func=cmd_docs)
     from orchestration.publish import dist_dir
 

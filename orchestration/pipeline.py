@@ -18,6 +18,7 @@ from orchestration.fetch.archive import Archive
 from orchestration.fetch.catalog import CatalogRow
 from orchestration.fetch.manifest import Manifest
 from orchestration.layout import Layout
+from orchestration.stage.codes import code_rows
 from orchestration.stage.rows import Origin, failure_rows, report_rows
 from orchestration.stage.write import merge, to_arrow, write_parquet
 
@@ -101,6 +102,9 @@ def build_warehouse(layout: Layout) -> dict[str, int]:
                 empty = to_arrow(name, [])  # noqa: F841 (read by DuckDB's replacement scan)
                 con.execute(f"CREATE TABLE staging.{name} AS SELECT * FROM empty")
             counts[name] = con.execute(f"SELECT count(*) FROM staging.{name}").fetchone()[0]
+        code_table = to_arrow("dim_codes", code_rows(codes.load()))
+        con.execute("CREATE TABLE staging.codes AS SELECT * FROM code_table")
+        counts["codes"] = len(code_table)
     tmp.replace(layout.warehouse)
     return counts
 
@@ -117,7 +121,7 @@ def parser_verdicts(layout: Layout):
         return con.sql("SELECT report_id, rule, scope, holds FROM staging.reconciliation ORDER BY ALL").df()
 
 
-def write_reconciliation_findings(layout: Layout, violations: list[tuple[str, str, str]]) -> None:
+def write_reconciliation_findings(layout: Layout, violations: list[tuple[str, str, str]]) -> int:
     """The rules the Great Expectations suites found broken, as a findings table beside the staged ones."""
     with duckdb.connect(str(layout.warehouse)) as con:
         con.execute(
@@ -128,3 +132,4 @@ def write_reconciliation_findings(layout: Layout, violations: list[tuple[str, st
             "INSERT INTO staging.reconciliation_findings VALUES (?, ?, ?, 'great_expectations')",
             [list(v) for v in violations],
         )
+    return len(violations)

@@ -11,11 +11,9 @@ from orchestration.layout import DEFAULT_CATALOG, Layout
 from tests.gold import SEEDS, load
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    data = tmp_path_factory.mktemp("data")
-    results = build(data, DEFAULT_CATALOG)
-    return data, results
+@pytest.fixture
+def built(sample_build):
+    return sample_build
 
 
 def _count(data, sql):

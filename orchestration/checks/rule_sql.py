@@ -8,6 +8,7 @@ operand is null (SQL's SUM would skip it, so nulls are counted explicitly).
 from __future__ import annotations
 
 from orchestration.codes import Code, Codes
+from orchestration.rules import TOLERANCE
 from orchestration.stage.rows import CELL_TABLES
 
 
@@ -37,8 +38,25 @@ def _side(key: str, values: list[str], field: str) -> str:
     )
 
 
-def rule_query(rule: Code, codes: Codes, schema: str = "staging") -> str:
-    """report_id, rule, scope, lhs, rhs for one table rule."""
+def _relation(table: str, schema: str, relations: dict[str, str] | None) -> str:
+    return relations[table] if relations else f"{schema}.{table}"
+
+
+def violated(rule: Code) -> str:
+    """SQL condition on lhs and rhs for a row where the rule does not hold (never true for a null)."""
+    if rule.get("scope") == "all":
+        return "lhs < rhs"
+    return f"abs(lhs - rhs) >= {TOLERANCE}"
+
+
+def rule_query(
+    rule: Code, codes: Codes, schema: str = "staging", relations: dict[str, str] | None = None
+) -> str:
+    """report_id, rule, scope, lhs, rhs for one table rule.
+
+    `relations` maps a staged table name to the relation to read instead (a
+    dbt ref of the mart that holds the same columns).
+    """
     table = rule.get("table")
     k1, k2, field = CELL_TABLES[table]
     if rule.get("scope") == "column":
@@ -51,17 +69,19 @@ def rule_query(rule: Code, codes: Codes, schema: str = "staging") -> str:
     return (
         f"SELECT report_id, '{rule.code}' AS rule, {scope} AS scope, "
         f"{_side(key, lhs, field)}::DOUBLE AS lhs, {_side(key, rhs, field)}::DOUBLE AS rhs "
-        f"FROM {schema}.{table} GROUP BY report_id, {scope}"
+        f"FROM {_relation(table, schema, relations)} GROUP BY report_id, {scope}"
     )
 
 
-def non_negative_query(codes: Codes, schema: str = "staging") -> str:
+def non_negative_query(codes: Codes, schema: str = "staging", relations: dict[str, str] | None = None) -> str:
     """The lowest value of each report (outside the signed measures) against 0."""
     excluded = codes.rules["values.non_negative"].get("except_measures", [])
-    parts = [
-        f"SELECT report_id, value::DOUBLE AS v FROM {schema}.disclosures WHERE measure NOT IN {_in(excluded)}"
+    disclosures = _relation("disclosures", schema, relations)
+    parts = [f"SELECT report_id, value::DOUBLE AS v FROM {disclosures} WHERE measure NOT IN {_in(excluded)}"]
+    parts += [
+        f"SELECT report_id, count::DOUBLE AS v FROM {_relation(t, schema, relations)}"
+        for t in ("applications", "reviews")
     ]
-    parts += [f"SELECT report_id, count::DOUBLE AS v FROM {schema}.{t}" for t in ("applications", "reviews")]
     return (
         "SELECT report_id, 'values.non_negative' AS rule, 'all' AS scope, "
         "CASE WHEN min(v) < 0 THEN min(v) WHEN count(*) FILTER (WHERE v IS NULL) > 0 THEN NULL "

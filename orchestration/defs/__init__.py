@@ -3,12 +3,13 @@
 import dagster as dg
 
 from orchestration.defs.assets import parsed_reports, raw_documents, staged_tables, warehouse
+from orchestration.defs.models import dbt_models, dbt_resource
 from orchestration.defs.partitions import annual_refresh, refresh_job
 from orchestration.defs.resources import OgiResource
 
 defs = dg.Definitions(
-    assets=[raw_documents, parsed_reports, staged_tables, warehouse],
+    assets=[raw_documents, parsed_reports, staged_tables, warehouse, dbt_models],
     jobs=[refresh_job],
     schedules=[annual_refresh],
-    resources={"ogi": OgiResource()},
+    resources={"ogi": OgiResource(), "dbt": dbt_resource()},
 )

@@ -84,21 +84,39 @@ def _failure_metadata(failed: pd.DataFrame | None) -> dict:
     return {"failures": len(failed), "failure_cases": dg.MetadataValue.md(failed.head(50).to_markdown())}
 
 
+WAREHOUSE_TABLES = (*tables.STAGED, "codes", "reconciliation_findings")
+"""The warehouse's `staging` schema: every staged table, the code lists, and the GE findings."""
+
+
+def _key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(["staging", table])
+
+
+_GE_TABLE = "reconciliation_findings"
 _RULES = [
     dg.AssetCheckSpec(
-        f"rule_{rule.replace('.', '_')}", asset="warehouse", description=f"Great Expectations: {rule}"
+        f"rule_{rule.replace('.', '_')}",
+        asset=_key(spec.get("table") or _GE_TABLE),
+        description=f"Great Expectations: {rule} ({spec.en})",
     )
-    for rule in codes.load().rules
+    for rule, spec in codes.load().rules.items()
 ]
 _AGREEMENT = dg.AssetCheckSpec(
     "rules_agree_with_parser",
-    asset="warehouse",
+    asset=_key(_GE_TABLE),
     blocking=True,
     description="GE verdicts = parser's own verdicts",
 )
 
 
-@dg.asset(deps=[staged_tables], check_specs=[*_RULES, _AGREEMENT], group_name="stage", kinds={"duckdb"})
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(_key(t), deps=[staged_tables], group_name="stage", kinds={"duckdb"})
+        for t in WAREHOUSE_TABLES
+    ],
+    check_specs=[*_RULES, _AGREEMENT],
+    name="warehouse",
+)
 def warehouse(ogi: OgiResource):
     """All staged years in one DuckDB file; the reconciliation rules checked with Great Expectations.
 
@@ -109,12 +127,13 @@ def warehouse(ogi: OgiResource):
 
     layout = ogi.layout
     counts = pipeline.build_warehouse(layout)
-    operands = pipeline.rule_operands(layout)
-    results = run_suites(operands, codes.load())
+    rules = codes.load().rules
+    results = run_suites(pipeline.rule_operands(layout), codes.load())
     ge_violations = set()
     for r in results:
         ge_violations |= {(rid, r.rule, scope) for rid, scope in r.violations}
         yield dg.AssetCheckResult(
+            asset_key=_key(rules[r.rule].get("table") or _GE_TABLE),
             check_name=f"rule_{r.rule.replace('.', '_')}",
             passed=r.success,
             severity=dg.AssetCheckSeverity.WARN,
@@ -128,13 +147,15 @@ def warehouse(ogi: OgiResource):
     broken = verdicts[verdicts["holds"].eq(False).fillna(False)]
     parser_violations = set(zip(broken["report_id"], broken["rule"], broken["scope"], strict=True))
     disagree = sorted(ge_violations ^ parser_violations)
-    pipeline.write_reconciliation_findings(layout, sorted(ge_violations))
+    counts[_GE_TABLE] = pipeline.write_reconciliation_findings(layout, sorted(ge_violations))
     yield dg.AssetCheckResult(
+        asset_key=_key(_GE_TABLE),
         check_name="rules_agree_with_parser",
         passed=not disagree,
         metadata={"violations": len(ge_violations), "disagreements": _listing(disagree)},
     )
-    yield dg.MaterializeResult(metadata={f"rows_{k}": v for k, v in counts.items()})
+    for table in WAREHOUSE_TABLES:
+        yield dg.MaterializeResult(asset_key=_key(table), metadata={"rows": counts[table]})
 
 
 def _listing(items) -> str:

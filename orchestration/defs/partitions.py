@@ -11,7 +11,6 @@ years = dg.TimeWindowPartitionsDefinition(start=str(FIRST_YEAR), cron_schedule="
 refresh_job = dg.define_asset_job(
     "refresh_year",
     selection=dg.AssetSelection.assets("raw_documents", "parsed_reports", "staged_tables"),
-    partitions_def=years,
     description="Fetch, parse and stage one report year (backfill from the UI or `ogi build --years`).",
 )
 

@@ -1,0 +1,5 @@
+-- Generated from schemas/codes.yaml by `ogi docs`: new_received + carried_over = total_processed + carried_forward
+-- Warn only: a report that breaks the rule is published with its finding.
+{{ config(severity='warn', store_failures=true, meta={'dagster': {'ref': {'name': 'fct_applications'}}}) }}
+select report_id, rule, scope, lhs, rhs from (SELECT report_id, 'applications.balance' AS rule, applicant AS scope, CASE WHEN count(*) FILTER (WHERE row IN ('new_received', 'carried_over') AND count IS NULL) > 0 OR count(*) FILTER (WHERE row IN ('new_received', 'carried_over')) = 0 THEN NULL ELSE sum(count) FILTER (WHERE row IN ('new_received', 'carried_over')) END::DOUBLE AS lhs, CASE WHEN count(*) FILTER (WHERE row IN ('total_processed', 'carried_forward') AND count IS NULL) > 0 OR count(*) FILTER (WHERE row IN ('total_processed', 'carried_forward')) = 0 THEN NULL ELSE sum(count) FILTER (WHERE row IN ('total_processed', 'carried_forward')) END::DOUBLE AS rhs FROM {{ ref('fct_applications') }} GROUP BY report_id, applicant) as operands
+where abs(lhs - rhs) >= 1e-06

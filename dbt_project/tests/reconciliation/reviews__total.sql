@@ -1,0 +1,5 @@
+-- Generated from schemas/codes.yaml by `ogi docs`: total = upheld + corrected + other + pending
+-- Warn only: a report that breaks the rule is published with its finding.
+{{ config(severity='warn', store_failures=true, meta={'dagster': {'ref': {'name': 'fct_litigation'}}}) }}
+select report_id, rule, scope, lhs, rhs from (SELECT report_id, 'reviews.total' AS rule, proceeding AS scope, CASE WHEN count(*) FILTER (WHERE outcome IN ('total') AND count IS NULL) > 0 OR count(*) FILTER (WHERE outcome IN ('total')) = 0 THEN NULL ELSE sum(count) FILTER (WHERE outcome IN ('total')) END::DOUBLE AS lhs, CASE WHEN count(*) FILTER (WHERE outcome IN ('upheld', 'corrected', 'other', 'pending') AND count IS NULL) > 0 OR count(*) FILTER (WHERE outcome IN ('upheld', 'corrected', 'other', 'pending')) = 0 THEN NULL ELSE sum(count) FILTER (WHERE outcome IN ('upheld', 'corrected', 'other', 'pending')) END::DOUBLE AS rhs FROM {{ ref('fct_litigation') }} GROUP BY report_id, proceeding) as operands
+where abs(lhs - rhs) >= 1e-06

@@ -1,0 +1,27 @@
+"""The dbt project as Dagster assets: each model an asset downstream of `warehouse`, each test a check."""
+
+import json
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from orchestration.defs.resources import OgiResource
+from orchestration.modelling import project
+
+_MANIFEST = project.ensure_manifest()
+
+
+@dbt_assets(manifest=_MANIFEST, name="dbt_models")
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, ogi: OgiResource):
+    """`dbt build` of the selected models and their tests, on the warehouse of this deployment."""
+    layout = ogi.layout
+    args = ["build", "--vars", json.dumps({"warehouse": str(layout.warehouse)})]
+    yield from dbt.cli(args, context=context, target_path=layout.data_dir / "dbt" / "target").stream()
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(
+        project_dir=str(project.DBT_DIR),
+        profiles_dir=str(project.DBT_DIR),
+        dbt_executable=str(project.DBT),
+    )
