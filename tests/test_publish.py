@@ -24,8 +24,11 @@ import frictionless
 import pytest
 
 from orchestration import codes, tables
+from orchestration.build import build
 from orchestration.cli import main
 from orchestration.defs.resources import OgiResource
+from orchestration.layout import DEFAULT_CATALOG, Layout
+from orchestration.parse import parse_bytes
 from orchestration.publish import dictionary, package, publish
 from orchestration.publish.diff import diff
 from orchestration.publish.errors import ChecksumMismatch, InvalidData, MartMismatch, ReleaseExists
@@ -360,6 +363,15 @@ def test_release_asset_publishes_with_the_declared_date(tmp_path, monkeypatch):
     assert (data / "datapackage.json").is_file() and (data / "CHANGELOG.md").is_file()
 
 
+def test_release_asset_depends_on_every_published_dbt_mart():
+    from orchestration.defs.models import dbt_models
+    from orchestration.defs.publish import release
+
+    deps = release.asset_deps[release.key]
+    assert deps <= set(dbt_models.keys)
+    assert sorted(k.path[-1] for k in deps) == sorted(tables.PUBLISHED)
+
+
 def test_release_date_is_declared_not_read_from_the_clock(tmp_path, monkeypatch):
     monkeypatch.delenv("OGI_RELEASE_DATE", raising=False)
     declared = tmp_path / "release.yaml"
@@ -409,3 +421,100 @@ def test_data_dictionary_is_generated_from_the_schemas():
             assert f"| `{field['name']}` | {field['title']} |" in committed
     assert all(f"`{r}`" in committed for r in codes.load().rules)
     assert all(f"`{r}`" in committed for r in codes.load().null_reasons)
+
+
+# The real pipeline: `ogi build` on the bundled catalog, then publish.
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A fresh clone's build: the committed datapackage.json and CHANGELOG.md beside an empty dist/."""
+    root = tmp_path_factory.mktemp("clone")
+    for name in ("datapackage.json", "CHANGELOG.md"):
+        shutil.copy(ROOT / name, root / name)
+    data = root / "data"
+    assert all(r.success for r in build(data, DEFAULT_CATALOG))
+    done = publish(Layout(data).warehouse, root / "dist", package.declared_date())
+    return root, done
+
+
+def test_the_build_ends_with_a_valid_release(built):
+    _, done = built
+    report = frictionless.validate(str(done.path / "datapackage.json"))
+    assert report.valid, report.flatten(["type", "message"])[:5]
+    assert validate(done.path) == []
+    with duckdb.connect() as con:
+        con.execute(f"IMPORT DATABASE '{done.path}'")
+        assert con.execute("SELECT count(*) FROM dim_reports").fetchone() == (5,)
+
+
+def test_committed_descriptor_and_changelog_are_what_the_build_produces(built):
+    """A fresh build reproduces the committed release byte for byte (every file's sha256 is in it)."""
+    root, done = built
+    hint = "run `ogi build && ogi publish` (make build) and commit datapackage.json and CHANGELOG.md"
+    assert not done.new or done.level is None, hint
+    for name in ("datapackage.json", "CHANGELOG.md"):
+        assert (root / name).read_bytes() == (ROOT / name).read_bytes(), hint
+
+
+def test_diff_of_catalogs_differing_by_one_corrected_report(built, tmp_path, httpserver, monkeypatch, capsys):
+    """One report re-published with one count corrected: the diff lists that report's cells only."""
+    root, first = built
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    report_id = "seed-002_4a271a9a9156ab49"
+    seed = ROOT / "tests" / "fixtures" / "seeds" / "002_4a271a9a9156ab49.txt"
+    text = seed.read_bytes().decode("utf-8")
+    parsed = parse_bytes(seed.read_bytes()).as_dict()
+    cell = next(c for c in parsed["applications"] if c["count"] and c["count"] >= 10)
+    start, end = cell["source"]["start"], cell["source"]["end"]
+    assert text[start:end] == str(cell["count"])
+    corrected = text[:start] + str(cell["count"] + 1) + text[end:]
+    httpserver.expect_request("/corrected.txt").respond_with_data(
+        corrected.encode("utf-8"), content_type="text/plain; charset=utf-8"
+    )
+    catalog = tmp_path / "catalog.csv"
+    lines = DEFAULT_CATALOG.read_text(encoding="utf-8").splitlines()
+    catalog.write_text(
+        "\n".join(
+            re.sub(r",tests/[^,]+,", f",{httpserver.url_for('/corrected.txt')},", line)
+            if line.startswith(report_id)
+            else line
+            for line in lines
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    copy_ = tmp_path / "repo"
+    shutil.copytree(root, copy_)
+    assert all(r.success for r in build(copy_ / "data", catalog))
+    second = publish(Layout(copy_ / "data").warehouse, copy_ / "dist", "2026-12-01")
+    assert (second.version, second.level) == (_next_patch(first.version), "patch")
+    changes = second.changes
+    assert not (changes.reports_added or changes.reports_removed or changes.schema)
+    keyed = [c.key[0][1] for c in changes.cells] + [
+        r.key[0][1] for r in changes.rows_added + changes.rows_removed
+    ]
+    assert set(keyed) == {report_id}
+    assert {f[0] for f in changes.findings_added + changes.findings_resolved} <= {report_id}
+    counts = [(c.key, c.old, c.new) for c in changes.cells if c.table == "fct_applications"]
+    key = (("report_id", report_id), ("row", cell["row"]), ("applicant", cell["applicant"]))
+    assert counts == [(key, cell["count"], cell["count"] + 1)]
+    assert {c.column for c in changes.cells if c.table == "dim_reports"} <= {
+        "source",
+        "raw_sha256",
+        "retrieved_at",
+        "null_cells",
+        "findings",
+    }
+    assert main(["diff", str(first.path), str(second.path)]) == 0
+    out = capsys.readouterr().out
+    listed = [line for line in out.splitlines() if line.startswith("| fct_") or line.startswith("| dim_")]
+    assert len(listed) == len(changes.cells)
+    assert all(f"| {report_id} · " in line or f"| {report_id} |" in line for line in listed)
+    row = f"| fct_applications | {report_id} · {cell['row']} · {cell['applicant']} | count | "
+    assert f"{row}{cell['count']} | {cell['count'] + 1} |" in out
+
+
+def _next_patch(version: str) -> str:
+    return str(Version.parse(version).bump("patch"))

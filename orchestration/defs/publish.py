@@ -6,10 +6,11 @@ from orchestration import tables
 from orchestration.defs.resources import OgiResource
 from orchestration.publish import dist_dir, package, publish
 
+MARTS = [dg.AssetKey(["marts", name]) for name in tables.PUBLISHED]
+"""The asset keys the dbt models give the published tables."""
 
-@dg.asset(
-    deps=[dg.AssetKey(name) for name in tables.PUBLISHED], group_name="publish", kinds={"csv", "parquet"}
-)
+
+@dg.asset(deps=MARTS, group_name="publish", kinds={"csv", "parquet"})
 def release(ogi: OgiResource) -> dg.MaterializeResult:
     """Publish the marts: a new version when the data changed (SemVer rule), else the latest release again.
 
