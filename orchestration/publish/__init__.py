@@ -40,7 +40,7 @@ _CHANGELOG_HEAD = """# Changelog
 Every release of the data package, newest first, with what changed since the
 one before. Written by the publish step (`ogi publish`, or the `release`
 asset of `ogi build`); `ogi diff OLD NEW` gives the full list. The versioning
-rule is in the README ("Versions").
+rule is in the README ("Releases and versions").
 """
 _CHANGELOG_LIMIT = 100
 
@@ -115,24 +115,10 @@ def publish(
         if previous is not None and not same:
             changes = diff.diff(previous, candidate)
             level = version.level(changes)
-        if version_ is not None:
-            chosen = str(Version.parse(version_))
-            if (dist / chosen / package.DESCRIPTOR).is_file():
-                existing = release.open_release(dist / chosen)
-                if package.content(candidate.descriptor) == package.content(existing.descriptor):
-                    return _reused(existing, dist)
-            elif previous is not None and chosen == str(previous.version):
-                if not same:
-                    raise ReleaseExists(chosen, str(dist.parent / package.DESCRIPTOR), ["data"])
-                created = previous.created
-        elif same and previous.has_data:
-            return _reused(previous, dist)
-        elif same:
-            chosen, created = str(previous.version), previous.created
-        elif previous is not None and level is None:
-            return _reused(previous, dist)
-        else:
-            chosen = str(version.next_version(previous.version if previous else None, level or "patch"))
+        decided = _decide(dist, previous, candidate, same, level, version_)
+        if isinstance(decided, Release):
+            return _reused(decided, dist)
+        chosen, created = decided[0], decided[1] or created
         doc = package.descriptor(chosen, created, csvs, files)
         (staging / package.DESCRIPTOR).write_bytes(package.dumps(doc))
         problems = validate.validate(staging)
@@ -149,6 +135,30 @@ def publish(
         )
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _decide(
+    dist: Path, previous: Release | None, candidate: Release, same: bool, level: str | None, asked: str | None
+) -> Release | tuple[str, str | None]:
+    """The release to reuse, or the version (and the date, when an earlier one must be kept) to write."""
+    if asked is not None:
+        chosen = str(Version.parse(asked))
+        if (dist / chosen / package.DESCRIPTOR).is_file():
+            existing = release.open_release(dist / chosen)
+            same_as_existing = package.content(candidate.descriptor) == package.content(existing.descriptor)
+            return existing if same_as_existing else (chosen, None)
+        if previous is not None and chosen == str(previous.version):
+            if not same:
+                raise ReleaseExists(chosen, str(dist.parent / package.DESCRIPTOR), ["data"])
+            return chosen, previous.created
+        return chosen, None
+    if previous is None:
+        return str(version.FIRST), None
+    if same:
+        return previous if previous.has_data else (str(previous.version), previous.created)
+    if level is None:
+        return previous
+    return str(previous.version.bump(level)), None
 
 
 def _reused(previous: Release, dist: Path) -> Published:

@@ -83,7 +83,3 @@ def level(diff: Diff) -> str | None:
     if any(corrections) or diff.metadata:
         found.append("patch")
     return max(found, key=LEVELS.index) if found else None
-
-
-def next_version(previous: Version | None, change: str) -> Version:
-    return FIRST if previous is None else previous.bump(change)
