@@ -164,3 +164,6 @@ def test_definitions_load_with_the_dbt_assets():
     keys = defs.resolve_asset_graph().get_all_asset_keys()
     assert {AssetKey(["marts", name]) for name in tables.PUBLISHED} <= keys
     assert {AssetKey(["staging", name]) for name in generate.STAGED_SOURCES} <= keys
+    graph = defs.resolve_asset_graph()
+    downstream = [AssetKey(["staging", "reports"]), AssetKey(["marts", "dim_reports"])]
+    assert all(graph.get(key).automation_condition is not None for key in downstream)

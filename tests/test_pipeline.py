@@ -93,3 +93,25 @@ def test_a_deleted_raw_file_is_fetched_again_alone(built):
     assert len(rows) == attempts + 1
     assert rows[-1]["sha256"] == victim.name
     assert victim.exists()
+
+
+def _sensor_runs(catalog, cursor):
+    from dagster import build_sensor_context
+
+    from orchestration.defs.resources import OgiResource
+    from orchestration.defs.sensors import catalog_sensor
+
+    context = build_sensor_context(cursor=cursor, resources={"ogi": OgiResource(catalog=str(catalog))})
+    requests = [r for r in catalog_sensor(context) if hasattr(r, "partition_key")]
+    return sorted(r.partition_key for r in requests), context.cursor
+
+
+def test_the_catalog_sensor_refreshes_only_years_with_new_rows(tmp_path):
+    catalog = tmp_path / "catalog.csv"
+    original = DEFAULT_CATALOG.read_text(encoding="utf-8")
+    catalog.write_text(original, encoding="utf-8")
+    years, cursor = _sensor_runs(catalog, None)
+    assert years == sorted({line.split(",")[2] for line in original.splitlines()[1:]})
+    assert _sensor_runs(catalog, cursor)[0] == []
+    catalog.write_text(original + "new-report-2023,某县人民政府,2023,https://example.org/r.html,,html\n")
+    assert _sensor_runs(catalog, cursor)[0] == ["2023"]
