@@ -280,8 +280,8 @@ def blank_cells(cells: list[Cell], numeric: NumericColumns) -> set[Cell]:
     cell of a row of numbers only (the reviews table has one); an empty cell between the
     label and the first number is one only if its column (left and right rules) prints a
     number elsewhere in the document, since label columns split by a rule leave empty cells
-    there. A row printing only its label, leftmost, has data cells right of it on the
-    same condition. Slivers narrower than half a number's cell (double rules) never are.
+    there. A row printing only its labels, left of all its empty cells, has data cells
+    right of them on the same condition. Slivers narrower than half a number's cell (double rules) never are.
     """
     by_row: dict[tuple[int, tuple[int, int]], list[Cell]] = {}
     for cell in cells:
@@ -295,15 +295,15 @@ def blank_cells(cells: list[Cell], numeric: NumericColumns) -> set[Cell]:
         data = [c for c in filled if _all_numeric(c)]
         widths = sorted(c.x1 - c.x0 for c in data)
         least = max(widths[len(widths) // 2] / 2 if widths else 0.0, MIN_CELL)
-        label_only = not data and len(filled) == 1 and filled[0].x0 <= min(c.x0 for c in row)
-        if not data and not label_only:
+        labels_only = not data and max(c.x1 for c in filled) <= min(c.x0 for c in empty) + COVER
+        if not data and not labels_only:
             continue
         numbers_only = len(data) == len(filled)
         for cell in empty:
             if cell.x1 - cell.x0 < least:
                 continue
             after_number = bool(data) and cell.x0 >= data[0].x0
-            after_label = cell.x0 >= filled[0].x1 - COVER
+            after_label = cell.x0 >= filled[-1 if labels_only else 0].x1 - COVER
             if numbers_only or after_number or (after_label and cell in numeric):
                 out.add(cell)
     return out
