@@ -35,12 +35,19 @@ def test_every_run_and_check_succeeds(built):
 def test_row_counts_match_the_gold(built):
     data, _ = built
     golds = {p.stem: load(p) for p in sorted((SEEDS / "gold").glob("*.json"))}
-    assert _count(data, "SELECT count(*) FROM staging.reports") == [(len(golds),)]
+    seeds = "report_id LIKE 'seed-%'"
+    assert _count(data, f"SELECT count(*) FROM staging.reports WHERE {seeds}") == [(len(golds),)]
     for table in ("disclosures", "applications", "reviews"):
         expected = sum(len(g[table]) for g in golds.values())
-        assert _count(data, f"SELECT count(*) FROM staging.{table}") == [(expected,)]
+        assert _count(data, f"SELECT count(*) FROM staging.{table} WHERE {seeds}") == [(expected,)]
     nulls = sum(1 for g in golds.values() for rec in g["applications"] if rec["count"] is None)
-    assert _count(data, "SELECT count(*) FROM staging.applications WHERE count IS NULL") == [(nulls,)]
+    got = _count(data, f"SELECT count(*) FROM staging.applications WHERE count IS NULL AND {seeds}")
+    assert got == [(nulls,)]
+    catalog = len(DEFAULT_CATALOG.read_text(encoding="utf-8").splitlines()) - 1
+    assert _count(data, "SELECT count(*) FROM staging.reports") == [(catalog,)]
+    assert _count(data, "SELECT count(*) FROM staging.parse_failures") == [(0,)]
+    forms = _count(data, "SELECT DISTINCT form FROM staging.reports ORDER BY 1")
+    assert forms == [("docx",), ("html",), ("pdf",), ("text",)]
 
 
 def test_seed_000_violations_are_findings(built):
