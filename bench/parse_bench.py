@@ -1,11 +1,13 @@
 """Parser throughput, in reports per second per core, against a floor measured in the same run.
 
 The floor is what any parser must do: read the bytes, decode them, split lines
-and find every number (for PDFs: the library's plain text extraction). The
-ratio says how much the parser adds. Targets: text >= 1,000 reports/s/core
-(at most about 12x the floor); PDF >= 20 pages/s/core.
+and find every number (for HTML: lexbor's parse and text extraction; for PDFs:
+the library's plain text extraction). The ratio says how much the parser adds.
+Targets: text >= 1,000 reports/s/core (at most about 12x the floor); HTML >= 500
+reports/s/core; PDF >= 20 pages/s/core. For HTML and PDF the reader alone
+(bytes to the text the core parses) is shown too.
 
-    .venv/bin/python bench/parse_bench.py [--synthetic N]
+    .venv/bin/python bench/parse_bench.py [--synthetic N] [--html N] [--pdf N]
 """
 
 from __future__ import annotations
@@ -51,13 +53,39 @@ def synthetic(n: int) -> list[bytes]:
     return [render_text(random_report(rng), rng.choice(styles), rng).encode("utf-8") for _ in range(n)]
 
 
-def report(name: str, docs: list[bytes]) -> None:
+def synthetic_forms(form: str, n: int) -> list[bytes]:
+    """`n` random reports drawn as web pages or PDFs by the synthetic renderers."""
+    from tests.synthetic.generate import random_report
+    from tests.synthetic.render_html import render_html
+    from tests.synthetic.render_pdf import render_pdf
+
+    render = {"html": render_html, "pdf": render_pdf}[form]
+    rng = random.Random(20261123)
+    return [render(random_report(rng), rng, thousands=rng.random() < 0.3) for _ in range(n)]
+
+
+def report(name: str, docs: list[bytes], base_fn=floor) -> None:
     parse = rate(parse_bytes, docs)
-    base = rate(floor, docs)
+    base = rate(base_fn, docs)
     print(
         f"{name:22} {len(docs):6} docs  parse {parse:7.0f} reports/s/core"
         f"  floor {base:7.0f}/s  ratio {base / parse:5.1f}x"
     )
+
+
+def html_floor(data: bytes) -> int:
+    """lexbor's own parse and text extraction, then every number: what reading a page costs at least."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    text = LexborHTMLParser(data).body.text(separator="\n")
+    return sum(len(_NUMBERS.findall(line)) for line in text.splitlines())
+
+
+def report_html(docs: list[bytes]) -> None:
+    from orchestration.parse.readers import read_source
+
+    report("synthetic HTML", docs, html_floor)
+    print(f"{'':22} {'':6}       reader alone {rate(read_source, docs):7.0f} reports/s/core")
 
 
 def pdf_pages(data: bytes) -> int:
@@ -74,20 +102,24 @@ def pdf_floor(data: bytes) -> int:
     return sum(len(page.get_textpage().get_text_range()) for page in doc)
 
 
-def report_pdf(paths: list[Path]) -> None:
-    docs = [p.read_bytes() for p in paths]
-    pages = sum(pdf_pages(d) for d in docs)
-    parse = rate(parse_bytes, docs) * pages / len(docs)
-    base = rate(pdf_floor, docs) * pages / len(docs)
+def report_pdf(name: str, docs: list[bytes]) -> None:
+    from orchestration.parse.readers import read_source
+
+    per_doc = sum(pdf_pages(d) for d in docs) / len(docs)
+    parse = rate(parse_bytes, docs) * per_doc
+    base = rate(pdf_floor, docs) * per_doc
     print(
-        f"{'real PDFs':22} {len(docs):6} docs  parse {parse:7.0f} pages/s/core"
+        f"{name:22} {len(docs):6} docs  parse {parse:7.0f} pages/s/core"
         f"    floor {base:7.0f}/s  ratio {base / parse:5.1f}x"
     )
+    print(f"{'':22} {'':6}       reader alone {rate(read_source, docs) * per_doc:7.0f} pages/s/core")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--synthetic", type=int, default=10_000)
+    ap.add_argument("--html", type=int, default=500, help="synthetic web pages")
+    ap.add_argument("--pdf", type=int, default=40, help="synthetic PDFs")
     args = ap.parse_args()
     seeds = [p.read_bytes() for p in sorted((ROOT / "tests/fixtures/seeds").glob("*.txt"))]
     report("seeds", seeds)
@@ -96,7 +128,11 @@ def main() -> None:
         report("real pdftotext texts", [p.read_bytes() for p in real])
     pdfs = sorted((ROOT.parent / "shared/real/pdf").glob("*.pdf"))
     if pdfs:
-        report_pdf(pdfs)
+        report_pdf("real PDFs", [p.read_bytes() for p in pdfs])
+    if args.pdf:
+        report_pdf("synthetic PDFs", synthetic_forms("pdf", args.pdf))
+    if args.html:
+        report_html(synthetic_forms("html", args.html))
     if args.synthetic:
         report("synthetic", synthetic(args.synthetic))
 

@@ -128,8 +128,9 @@ def write_reconciliation_findings(layout: Layout, violations: list[tuple[str, st
             "CREATE OR REPLACE TABLE staging.reconciliation_findings "
             "(report_id VARCHAR, rule VARCHAR, scope VARCHAR, checked_by VARCHAR)"
         )
-        con.executemany(
-            "INSERT INTO staging.reconciliation_findings VALUES (?, ?, ?, 'great_expectations')",
-            [list(v) for v in violations],
-        )
+        if violations:
+            con.executemany(
+                "INSERT INTO staging.reconciliation_findings VALUES (?, ?, ?, 'great_expectations')",
+                [list(v) for v in violations],
+            )
     return len(violations)

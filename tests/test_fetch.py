@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import itertools
 import json
 import random
 import socket
@@ -594,8 +595,11 @@ def test_requests_to_one_host_are_spaced_by_the_rate_limit(server, make_fetcher,
     finally:
         fetcher.close()
     assert all(r.ok for r in results)
-    gaps = [b - a for a, b in zip(sorted(seen), sorted(seen)[1:], strict=False)]
-    assert len(gaps) == 3 and min(gaps) >= 0.09
+    seen.sort()
+    gaps = [b - a for a, b in itertools.pairwise(seen)]
+    # Spacing is enforced where requests start; arrival times jitter under load, so allow half of it per
+    # gap (four unthrottled workers would arrive together) and most of it over the whole run.
+    assert len(gaps) == 3 and min(gaps) >= 0.05 and seen[-1] - seen[0] >= 0.25
 
 
 def test_the_rate_limiter_reserves_slots_per_host():

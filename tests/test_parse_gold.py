@@ -77,3 +77,22 @@ def test_prose_table_disagreement_is_a_finding():
     found = [f for f in report.findings if f.code == "prose_table_disagreement"]
     assert [f.scope for f in found] == ["narrative:applications_received"]
     assert "17" in found[0].message and "95" in found[0].message
+
+
+def test_a_group_label_between_a_wrapped_row_and_its_numbers_does_not_move_them():
+    """（六）其他处理 printed inside the wrapped label of 三（六）2: its numbers stay with that row."""
+    lines = (SEEDS / "002_4a271a9a9156ab49.txt").read_text(encoding="utf-8").split("\n")
+    start, end = lines.index("(六)其他处理"), lines.index("(七)总计")
+    block = [
+        "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请  2 0 0 0 0 0 2",
+        "2.申请人逾期未按收费通知要求缴纳费",
+        "(六)其他处理",
+        "用、行政机关不再处理其政府信息公  3 0 0 0 0 0 3",
+        "开申请",
+        "3.其他  149 0 0 0 0 0 149",
+    ]
+    doc = parse_text("\n".join([*lines[:start], *block, *lines[end:]])).as_dict()
+    got = {(c["row"], c["applicant"]): c["count"] for c in doc["applications"]}
+    assert got[("other_no_correction", "total")] == 2
+    assert got[("other_unpaid_fee", "total")] == 3
+    assert got[("other_misc", "total")] == 149

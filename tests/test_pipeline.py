@@ -35,12 +35,19 @@ def test_every_run_and_check_succeeds(built):
 def test_row_counts_match_the_gold(built):
     data, _ = built
     golds = {p.stem: load(p) for p in sorted((SEEDS / "gold").glob("*.json"))}
-    assert _count(data, "SELECT count(*) FROM staging.reports") == [(len(golds),)]
+    seeds = "report_id LIKE 'seed-%'"
+    assert _count(data, f"SELECT count(*) FROM staging.reports WHERE {seeds}") == [(len(golds),)]
     for table in ("disclosures", "applications", "reviews"):
         expected = sum(len(g[table]) for g in golds.values())
-        assert _count(data, f"SELECT count(*) FROM staging.{table}") == [(expected,)]
+        assert _count(data, f"SELECT count(*) FROM staging.{table} WHERE {seeds}") == [(expected,)]
     nulls = sum(1 for g in golds.values() for rec in g["applications"] if rec["count"] is None)
-    assert _count(data, "SELECT count(*) FROM staging.applications WHERE count IS NULL") == [(nulls,)]
+    got = _count(data, f"SELECT count(*) FROM staging.applications WHERE count IS NULL AND {seeds}")
+    assert got == [(nulls,)]
+    catalog = len(DEFAULT_CATALOG.read_text(encoding="utf-8").splitlines()) - 1
+    assert _count(data, "SELECT count(*) FROM staging.reports") == [(catalog,)]
+    assert _count(data, "SELECT count(*) FROM staging.parse_failures") == [(0,)]
+    forms = _count(data, "SELECT DISTINCT form FROM staging.reports ORDER BY 1")
+    assert forms == [("docx",), ("html",), ("pdf",), ("text",)]
 
 
 def test_seed_000_violations_are_findings(built):
@@ -93,3 +100,25 @@ def test_a_deleted_raw_file_is_fetched_again_alone(built):
     assert len(rows) == attempts + 1
     assert rows[-1]["sha256"] == victim.name
     assert victim.exists()
+
+
+def _sensor_runs(catalog, cursor):
+    from dagster import build_sensor_context
+
+    from orchestration.defs.resources import OgiResource
+    from orchestration.defs.sensors import catalog_sensor
+
+    context = build_sensor_context(cursor=cursor, resources={"ogi": OgiResource(catalog=str(catalog))})
+    requests = [r for r in catalog_sensor(context) if hasattr(r, "partition_key")]
+    return sorted(r.partition_key for r in requests), context.cursor
+
+
+def test_the_catalog_sensor_refreshes_only_years_with_new_rows(tmp_path):
+    catalog = tmp_path / "catalog.csv"
+    original = DEFAULT_CATALOG.read_text(encoding="utf-8")
+    catalog.write_text(original, encoding="utf-8")
+    years, cursor = _sensor_runs(catalog, None)
+    assert years == sorted({line.split(",")[2] for line in original.splitlines()[1:]})
+    assert _sensor_runs(catalog, cursor)[0] == []
+    catalog.write_text(original + "new-report-2023,某县人民政府,2023,https://example.org/r.html,,html\n")
+    assert _sensor_runs(catalog, cursor)[0] == ["2023"]

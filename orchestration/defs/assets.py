@@ -7,7 +7,7 @@ import pandas as pd
 
 from orchestration import codes, pipeline, tables
 from orchestration.checks import contracts
-from orchestration.defs.partitions import years
+from orchestration.defs.partitions import after_upstream_updates, years
 from orchestration.defs.resources import OgiResource
 from orchestration.fetch import fetch_catalog
 from orchestration.fetch.client import Fetcher
@@ -111,7 +111,13 @@ _AGREEMENT = dg.AssetCheckSpec(
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(_key(t), deps=[staged_tables], group_name="stage", kinds={"duckdb"})
+        dg.AssetSpec(
+            _key(t),
+            deps=[staged_tables],
+            group_name="stage",
+            kinds={"duckdb"},
+            automation_condition=after_upstream_updates(),
+        )
         for t in WAREHOUSE_TABLES
     ],
     check_specs=[*_RULES, _AGREEMENT],

@@ -3,15 +3,23 @@
 import json
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from orchestration.defs.partitions import after_upstream_updates
 from orchestration.defs.resources import OgiResource
 from orchestration.modelling import project
 
 _MANIFEST = project.ensure_manifest()
 
 
-@dbt_assets(manifest=_MANIFEST, name="dbt_models")
+class _Translator(DagsterDbtTranslator):
+    """Models rebuild on their own once the warehouse changes (when automation is on in the UI)."""
+
+    def get_automation_condition(self, dbt_resource_props):
+        return after_upstream_updates()
+
+
+@dbt_assets(manifest=_MANIFEST, name="dbt_models", dagster_dbt_translator=_Translator())
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, ogi: OgiResource):
     """`dbt build` of the selected models and their tests, on the warehouse of this deployment."""
     layout = ogi.layout

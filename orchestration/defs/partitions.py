@@ -20,3 +20,8 @@ def annual_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """On 1 February, refresh the year before: reports are due by 31 January (条例 第五十条)."""
     year = context.scheduled_execution_time.year - 1
     return dg.RunRequest(run_key=str(year), partition_key=str(year))
+
+
+def after_upstream_updates() -> dg.AutomationCondition:
+    """Eager, except that years never materialised (missing upstream partitions) do not block it."""
+    return dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())

@@ -21,6 +21,9 @@ LIST_MARKER = re.compile(
 )
 
 
+_MARKER_AT = re.compile(_MARKER)
+
+
 @dataclass(frozen=True)
 class Label:
     code: str
@@ -44,7 +47,9 @@ def find_in_order(
 ) -> list[Label]:
     """Each candidate's first label after the previous one found; missing candidates are skipped.
 
-    With `markers`, a row begins at the list marker (1. / (一) / 四、) before its keyword.
+    With `markers`, a row begins at the list marker (1. / (一) / 四、) before its keyword;
+    a keyword matched together with its own marker (^其他 → 3.其他) begins there, so a
+    group label printed between a wrapped row and its numbers cannot claim them.
     """
     found: list[Label] = []
     pos = start
@@ -52,7 +57,8 @@ def find_in_order(
         m = keyword_pattern(keywords).search(text, pos, end)
         if not m:
             continue
-        row_start = _row_start(text, pos, m.start()) if markers else m.start()
+        own_marker = _MARKER_AT.match(text, m.start()) is not None
+        row_start = _row_start(text, pos, m.start()) if markers and not own_marker else m.start()
         found.append(Label(code, row_start, m.start(), m.end()))
         pos = m.end()
     return found

@@ -1,1 +1,1 @@
-"""Synthetic annual reports: random gold-shaped reports and their renderings as text."""
+"""Synthetic annual reports: random gold-shaped reports and their renderings as text, HTML, DOCX and PDF."""

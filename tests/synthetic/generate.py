@@ -252,8 +252,11 @@ def reconcile(report: dict) -> list[dict]:
         each = [c.get(("reviews", p, o)) for o in parts]
         verdicts.append(("reviews.total", p, holds([c.get(("reviews", p, review_total))], each)))
     signed = {m for m in codes()["measures"] if is_signed(m)}
-    counts = [v for (t, _, k), v in c.items() if v is not None and not (t == "disclosures" and k in signed)]
-    verdicts.append(("values.non_negative", "all", all(v >= 0 for v in counts)))
+    counts = [v for (t, _, k), v in c.items() if not (t == "disclosures" and k in signed)]
+    present = [v for v in counts if v is not None]
+    # a negative count breaks the rule whatever the nulls; otherwise every count is needed
+    non_negative = False if any(v < 0 for v in present) else (None if len(present) < len(counts) else True)
+    verdicts.append(("values.non_negative", "all", non_negative))
     return [{"rule": rule, "scope": scope, "holds": ok} for rule, scope, ok in verdicts]
 
 

@@ -25,8 +25,16 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from orchestration.parse.errors import EncryptedDocument, InputTooLarge, NoTextLayer, UnreadableDocument
-from orchestration.parse.readers import SourceBuilder, check_size
-from orchestration.parse.source import Source
+from orchestration.parse.readers import SourceBuilder, cell_text, check_size
+from orchestration.parse.readers.pdf_cells import (
+    Cell,
+    NumericColumns,
+    Rules,
+    blank_cells,
+    find_cells,
+    read_rules,
+)
+from orchestration.parse.source import BLANK_CELL, Source
 
 MAX_PDF_BYTES = 200 * 1024 * 1024
 MAX_PAGES = 500
@@ -45,6 +53,8 @@ WORD_GAP = 0.25
 """A horizontal gap above this × font size between characters separates words."""
 COLUMN_GAP = 1.0
 """A gap wider than this × font size is a column gap (padded to position), not a word space."""
+MARGIN_BAND = 0.12
+"""Running headers and footers sit in the top and bottom eighth of the page."""
 BLANK_LINE_GAP = 2.0
 """A vertical gap above this × font size becomes one empty line, like pdftotext's paragraph breaks."""
 
@@ -78,27 +88,70 @@ def read_pdf(data: bytes) -> Source:
     check_size(data, MAX_PDF_BYTES)
     document = open_document(data)
     pages = len(document)
-    builder = SourceBuilder()
     real_chars = unmapped = 0
     broken: list[int] = []
+    read: list[_Page] = []
     try:
         for index in range(pages):
             try:
-                chars, page_unmapped = page_chars(document, index)
+                chars, page_unmapped, rules, height = page_content(document, index)
             except pdfium.PdfiumError:
                 broken.append(index + 1)
                 continue
             real_chars += sum(1 for ch in chars if not ch.space)
             unmapped += page_unmapped
-            render_page(builder, chars, index + 1)
-            builder.blank_line()
+            read.append(_Page.layout(index + 1, height, chars, rules))
     finally:
         document.close()
+    columns = NumericColumns(cell for page in read for cell in page.cells)
+    furniture = running_lines(read)
+    builder = SourceBuilder()
+    for page in read:
+        if page.number > 1:
+            builder.add("\f")  # a page break, as pdftotext marks it: the core masks page numbers by it
+        render_page(builder, page, columns, furniture)
+        builder.blank_line()
     if len(broken) == pages:
         raise UnreadableDocument(f"none of the {pages} pages could be loaded")
     if real_chars < MIN_CHARS_PER_PAGE * pages:
         raise NoTextLayer(f"{real_chars} characters on {pages} pages: scanned images, no text layer")
     return builder.build("pdf", pdf_notes(data, real_chars, unmapped, broken))
+
+
+@dataclass(slots=True)
+class _Page:
+    number: int
+    height: float
+    words: list[_Word]
+    cells: list[Cell]
+    """Cells of the page's ruled tables, with the words inside them."""
+    lines: list[list[_Word]]
+    """Visual lines of the words outside those tables."""
+
+    @classmethod
+    def layout(cls, number: int, height: float, chars: list[_Char], rules: Rules) -> _Page:
+        words = [word for row in tight_rows(chars) for word in split_words(row)]
+        cells = find_cells(rules, words) if rules.horizontal and rules.vertical else []
+        boxed = {id(word) for cell in cells for word in cell.words}
+        return cls(number, height, words, cells, merge_lines([w for w in words if id(w) not in boxed]))
+
+
+def running_lines(pages: list[_Page]) -> set[tuple[str, int]]:
+    """Running headers and footers: a line in a page's top or bottom margin band that is
+    printed the same at the same height on several pages. It is page furniture, and left
+    in it would split sentences running across pages. Page numbers differ from page to
+    page and are kept (the core masks them)."""
+    seen: dict[tuple[str, int], set[int]] = {}
+    for page in pages:
+        for line in page.lines:
+            top = min(w.top for w in line)
+            if top < MARGIN_BAND * page.height or top > (1 - MARGIN_BAND) * page.height:
+                seen.setdefault(_line_key(line), set()).add(page.number)
+    return {key for key, numbers in seen.items() if len(numbers) >= 2}
+
+
+def _line_key(line: list[_Word]) -> tuple[str, int]:
+    return "".join(w.text for w in line), round(min(w.top for w in line) / 3)
 
 
 def pdf_notes(data: bytes, chars: int, unmapped: int, broken: list[int]) -> tuple[str, ...]:
@@ -131,15 +184,19 @@ def open_document(data: bytes) -> pdfium.PdfDocument:
     return document
 
 
-def page_chars(document: pdfium.PdfDocument, index: int) -> tuple[list[_Char], int]:
+def page_content(document: pdfium.PdfDocument, index: int) -> tuple[list[_Char], int, Rules, float]:
     """The page's characters in display coordinates (PDFium-generated spaces/newlines
-    dropped), and how many of them had no Unicode mapping in their font."""
+    dropped), how many of them had no Unicode mapping in their font, its rules and
+    its height as displayed."""
     page = document[index]
     try:
+        transform = _display_transform(page)
+        rules = read_rules(page, transform)
+        _, top, _, bottom = transform(*page.get_bbox())
         textpage = page.get_textpage()
         try:
-            reader = _CharReader(textpage.raw, _display_transform(page))
-            return reader.read(), reader.unmapped
+            reader = _CharReader(textpage.raw, transform)
+            return reader.read(), reader.unmapped, rules, abs(bottom - top)
         finally:
             textpage.close()
     finally:
@@ -232,20 +289,65 @@ class _CharReader:
         return left.value, bottom.value, right.value, top.value
 
 
-def render_page(builder: SourceBuilder, chars: list[_Char], page_no: int) -> None:
-    """Lines top to bottom, words placed at columns proportional to their x position."""
-    words = [word for row in tight_rows(chars) for word in split_words(row)]
-    if not words:
+def render_page(builder: SourceBuilder, page: _Page, columns: NumericColumns, furniture: set) -> None:
+    """Lines top to bottom. Text outside ruled tables is laid out with words placed at
+    columns proportional to their x position; a ruled table becomes one line per row,
+    its cells tab-separated with spans written once (as the HTML and DOCX readers
+    write grids) and blank data cells as BLANK_CELL. Running headers are left out."""
+    if not page.words:
         return
-    left = min(word.x0 for word in words)
-    lines = merge_lines(words)
+    left = min(word.x0 for word in page.words)
+    lines = [line for line in page.lines if _line_key(line) not in furniture]
+    items: list[tuple[float, int, list]] = [(min(w.top for w in line), 0, line) for line in lines]
+    items += [(row[0].top, 1, row) for row in table_rows(page.cells)]
+    items.sort(key=lambda item: (item[0], item[1]))
+    pitches = dict(zip(map(id, lines), column_pitches(lines), strict=True)) if lines else {}
+    blanks = blank_cells(page.cells, columns)
     previous: _Word | None = None
-    for line, pitch in zip(lines, column_pitches(lines), strict=True):
-        first = line[0]
-        if previous is not None and first.baseline - previous.baseline > BLANK_LINE_GAP * first.size:
+    in_table = False
+    for _, is_row, item in items:
+        if is_row:
+            if not in_table:
+                builder.blank_line()
+            emit_row(builder, item, blanks, page.number)
+            in_table, previous = True, None
+            continue
+        first = item[0]
+        if in_table or (
+            previous is not None and first.baseline - previous.baseline > BLANK_LINE_GAP * first.size
+        ):
             builder.blank_line()
-        emit_line(builder, line, page_no, left, pitch)
-        previous = first
+        emit_line(builder, item, page.number, left, pitches[id(item)])
+        in_table, previous = False, first
+    if in_table:
+        builder.blank_line()
+
+
+def table_rows(cells: list[Cell]) -> list[list[Cell]]:
+    """Each table row's cells that start in it, left to right (a spanning cell in its first row)."""
+    rows: dict[tuple[int, int], list[Cell]] = {}
+    for cell in cells:
+        rows.setdefault((cell.table, cell.rows[0]), []).append(cell)
+    return [sorted(row, key=lambda c: c.x0) for row in rows.values()]
+
+
+def emit_row(builder: SourceBuilder, row: list[Cell], blanks: set[Cell], page_no: int) -> None:
+    """One table row as a line: each cell's text (its lines joined), BLANK_CELL for a blank data cell."""
+    line = []
+    for cell in row:
+        if cell.words:
+            words = [w for ln in merge_lines(cell.words) for w in ln]
+            box = [min(w.x0 for w in words), min(w.top for w in words)]
+            box += [max(w.x1 for w in words), max(w.bottom for w in words)]
+            line.append((cell_text(" ".join(w.text for w in words)), _where(page_no, box)))
+        elif cell in blanks:
+            line.append((BLANK_CELL, _where(page_no, [cell.x0, cell.top, cell.x1, cell.bottom])))
+    if line:
+        builder.line(line)
+
+
+def _where(page_no: int, box: list[float]) -> dict:
+    return {"page": page_no, "bbox": [round(v, 2) for v in box]}
 
 
 def column_pitch(lines: list[list[_Word]]) -> float:
