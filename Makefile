@@ -28,7 +28,6 @@ manifest: env
 
 build: env manifest
 	$(VENV)/bin/ogi build
-	$(VENV)/bin/ogi publish
 
 # Reference pages from schemas/, then dbt's browsable docs of the built warehouse.
 docs: build

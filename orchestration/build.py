@@ -1,7 +1,7 @@
 """`ogi build`: materialise every asset and check in-process (no Dagster server needed).
 
 Each report year of the catalog is one partition run of the refresh assets;
-the warehouse and the dbt marts (unpartitioned) follow once all years are staged.
+the warehouse, the dbt marts and the release (unpartitioned) follow once all years are staged.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import dagster as dg
 
 from orchestration.defs.assets import parsed_reports, raw_documents, staged_tables, warehouse
 from orchestration.defs.models import dbt_models, dbt_resource
+from orchestration.defs.publish import release
 from orchestration.defs.resources import OgiResource
 
 _QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -36,8 +37,8 @@ def build(data_dir: Path, catalog: Path, years: list[int] | None = None, instanc
         )
     results.append(
         dg.materialize(
-            [warehouse, dbt_models, *partitioned],
-            selection=dg.AssetSelection.assets(warehouse, dbt_models),
+            [warehouse, dbt_models, release, *partitioned],
+            selection=dg.AssetSelection.assets(warehouse, dbt_models, release),
             resources=resources,
             instance=instance,
             run_config=_QUIET,

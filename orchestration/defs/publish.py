@@ -3,6 +3,7 @@
 import dagster as dg
 
 from orchestration import tables
+from orchestration.defs.partitions import after_upstream_updates
 from orchestration.defs.resources import OgiResource
 from orchestration.publish import dist_dir, package, publish
 
@@ -10,7 +11,9 @@ MARTS = [dg.AssetKey(["marts", name]) for name in tables.PUBLISHED]
 """The asset keys the dbt models give the published tables."""
 
 
-@dg.asset(deps=MARTS, group_name="publish", kinds={"csv", "parquet"})
+@dg.asset(
+    deps=MARTS, group_name="publish", kinds={"csv", "parquet"}, automation_condition=after_upstream_updates()
+)
 def release(ogi: OgiResource) -> dg.MaterializeResult:
     """Publish the marts: a new version when the data changed (SemVer rule), else the latest release again.
 
