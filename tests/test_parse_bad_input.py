@@ -84,3 +84,20 @@ def _keys(rec):
 
 def _value(rec):
     return rec.get("value", rec.get("count"))
+
+
+def _numbers(report) -> set[float]:
+    found = {c.value for c in report.cells if c.value is not None}
+    found |= {f.value for f in report.facts if f.value is not None}
+    return found
+
+
+@pytest.mark.parametrize(
+    "digit", ["\uabf7", "\u0667", "\u096d", "\U0001d7d5"], ids=["meetei", "arabic", "devanagari", "math"]
+)
+def test_non_ascii_digits_are_never_read_into_a_number(digit):
+    """Python's int() accepts any Unicode digit: a stray one before 623 once read as 7623."""
+    import re
+
+    mutated = re.sub(r"(?<![0-9])(?=[0-9])", digit, SEED)
+    assert _numbers(parse_text(mutated)) <= _numbers(parse_text(SEED))

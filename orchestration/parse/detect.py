@@ -20,7 +20,7 @@ HTML_SNIFF_BYTES = 8192
 _OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _IMAGE_MAGICS = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*", b"BM")
-_WORD_MAIN_PART = re.compile(r"word/document\d*\.xml")
+_WORD_MAIN_PART = re.compile(r"word/document[0-9]*\.xml")
 _HTML_MARKERS = re.compile(r"<(?:!doctype\s+html|html|head|body|table|meta|title)[\s>/]")
 
 

@@ -14,10 +14,10 @@ from functools import cache
 
 from orchestration.parse.source import BLANK_CELL
 
-_GAP = r"[\s\d.,\-—/" + BLANK_CELL + r"]*?"
-_MARKER = r"(?:\d{1,2}\s*[.、]|\(\s*\d{1,2}\s*\))\s*"
+_GAP = r"[\s0-9.,\-—/" + BLANK_CELL + r"]*?"
+_MARKER = r"(?:[0-9]{1,2}\s*[.、]|\(\s*[0-9]{1,2}\s*\))\s*"
 LIST_MARKER = re.compile(
-    r"(?:[一二三四五六七八九十]{1,3}\s*[、.]|\(\s*[一二三四五六七八九十]{1,3}\s*\)|\(\s*\d{1,2}\s*\)|\d{1,2}\s*[.、](?!\d))"
+    r"(?:[一二三四五六七八九十]{1,3}\s*[、.]|\(\s*[一二三四五六七八九十]{1,3}\s*\)|\(\s*[0-9]{1,2}\s*\)|[0-9]{1,2}\s*[.、](?![0-9]))"
 )
 
 

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 
 from orchestration.parse.text import Compact, compact
 
-_YEAR = r"((?:19|20)\d{2})"
+_YEAR = r"((?:19|20)[0-9]{2})"
 _PERIOD = re.compile(
-    r"统计(?:期限|时限|时间|期间|区间)[^。]{0,12}?" + _YEAR + r"年(?:度)?(?:1月1日|01月01日|1月|全年|$|[^\d])"
+    r"统计(?:期限|时限|时间|期间|区间)[^。]{0,12}?"
+    + _YEAR
+    + r"年(?:度)?(?:1月1日|01月01日|1月|全年|$|[^0-9])"
 )
 _TITLE_TAIL = re.compile(
     r"^年度?([\u4e00-\u9fff]{0,30}?)(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度)?(?:报告|年报)"

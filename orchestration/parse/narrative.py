@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from orchestration.model import Fact, Number, Span
 from orchestration.parse.text import Compact, Lines
 
-_NUM = r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-_NOT_REVIEW = r"(?:(?!复议|诉讼)[^。;\d])"
+_NUM = r"([0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?)"
+_NOT_REVIEW = r"(?:(?!复议|诉讼)[^。;0-9])"
 _NEG = r"(?:未|没有|无|不曾)(?:发生|出现|被|收到|接到|产生|有)?"
 
 
@@ -31,7 +31,7 @@ def _p(pattern: str, negative: bool = False) -> Pattern:
 
 PATTERNS: dict[str, tuple[Pattern, ...]] = {
     "proactive_items_total": (
-        _p(r"主动(?:公开|发布)[^。;\d]{0,30}?信息(?:共|合计)?" + _NUM + r"(?:余|多)?条"),
+        _p(r"主动(?:公开|发布)[^。;0-9]{0,30}?信息(?:共|合计)?" + _NUM + r"(?:余|多)?条"),
     ),
     "applications_received": (
         _p(
@@ -49,16 +49,16 @@ PATTERNS: dict[str, tuple[Pattern, ...]] = {
         ),
     ),
     "reconsideration_cases": (
-        _p(r"行政复议(?:申请|案件)?[^。;,\d]{0,6}?" + _NUM + r"(?:件|起|宗|次)"),
-        _p(_NEG + r"[^。;,\d]{0,24}?行政复议", negative=True),
+        _p(r"行政复议(?:申请|案件)?[^。;,0-9]{0,6}?" + _NUM + r"(?:件|起|宗|次)"),
+        _p(_NEG + r"[^。;,0-9]{0,24}?行政复议", negative=True),
     ),
     "litigation_cases": (
-        _p(r"行政诉讼(?:案件)?[^。;,\d]{0,6}?" + _NUM + r"(?:件|起|宗|次)"),
-        _p(_NEG + r"[^。;,\d]{0,24}?行政诉讼", negative=True),
+        _p(r"行政诉讼(?:案件)?[^。;,0-9]{0,6}?" + _NUM + r"(?:件|起|宗|次)"),
+        _p(_NEG + r"[^。;,0-9]{0,24}?行政诉讼", negative=True),
     ),
     "fees_collected_cny": (
-        _p(r"收取(?:(?!行政事业性)[^。;\d]){0,20}?(?:费|费用)[^。;\d]{0,3}?" + _NUM + r"(万)?元"),
-        _p(r"(?:未|没有|无|不)[^。;,\d]{0,12}?(?:收取|收费)", negative=True),
+        _p(r"收取(?:(?!行政事业性)[^。;0-9]){0,20}?(?:费|费用)[^。;0-9]{0,3}?" + _NUM + r"(万)?元"),
+        _p(r"(?:未|没有|无|不)[^。;,0-9]{0,12}?(?:收取|收费)", negative=True),
     ),
 }
 

@@ -13,7 +13,9 @@ from functools import cache
 
 from orchestration.codes import Codes
 
-_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、.]|\([一二三四五六七八九十]{1,3}\)|\d{1,2}[、.])")
+_NUMBERING = re.compile(
+    r"^(?:[一二三四五六七八九十]{1,3}[、.]|\([一二三四五六七八九十]{1,3}\)|[0-9]{1,2}[、.])"
+)
 _SIX = re.compile(r"^(?:六[、.]|\(六\))")
 ORDER = ("disclosures", "applications", "reviews", "problems")
 _MAX_EXTRA = 14

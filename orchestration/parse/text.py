@@ -29,15 +29,16 @@ def fold(text: str) -> str:
 
 
 _PAGE_MARK = re.compile(
-    r"^[ \t]*(?:[-—–][ \t]*\d{1,4}[ \t]*[-—–]"
-    r"|第[ \t]*\d{1,4}[ \t]*页(?:[ \t]*[,/][ \t]*共[ \t]*\d{1,4}[ \t]*页)?"
-    r"|共[ \t]*\d{1,4}[ \t]*页[ \t]*第[ \t]*\d{1,4}[ \t]*页|\d{1,4}[ \t]*/[ \t]*\d{1,4}|[Pp]age[ \t]*\d{1,4}"
-    r"(?:[ \t]*of[ \t]*\d{1,4})?)[ \t]*\r?$",
+    r"^[ \t]*(?:[-—–][ \t]*[0-9]{1,4}[ \t]*[-—–]"
+    r"|第[ \t]*[0-9]{1,4}[ \t]*页(?:[ \t]*[,/][ \t]*共[ \t]*[0-9]{1,4}[ \t]*页)?"
+    r"|共[ \t]*[0-9]{1,4}[ \t]*页[ \t]*第[ \t]*[0-9]{1,4}[ \t]*页"
+    r"|[0-9]{1,4}[ \t]*/[ \t]*[0-9]{1,4}|[Pp]age[ \t]*[0-9]{1,4}"
+    r"(?:[ \t]*of[ \t]*[0-9]{1,4})?)[ \t]*\r?$",
     re.MULTILINE,
 )
 
 
-_PAGE_FOOT = re.compile(r"^[ \t]*\d{1,3}[ \t]*\r?(?=\n(?:[ \t]*\r?\n)*[ \t]*\f)", re.MULTILINE)
+_PAGE_FOOT = re.compile(r"^[ \t]*[0-9]{1,3}[ \t]*\r?(?=\n(?:[ \t]*\r?\n)*[ \t]*\f)", re.MULTILINE)
 """A bare page number: the last line of a page, just before a form feed."""
 
 
@@ -69,7 +70,7 @@ class Lines:
 _UNITS = frozenset("年月日号件条项个人次元万亿%页期篇份家所户宗笔张台套名位天")
 """A number followed on its line by one of these is a quantity in prose or a date (2023 年), not a cell."""
 _WORD = re.compile(r"[^\s|" + BLANK_CELL + r"]+|" + BLANK_CELL)
-_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?")
+_NUMBER = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|-?[0-9]+(?:\.[0-9]+)?")
 _INLINE_SPACE = frozenset(" \t")
 _PLACEHOLDERS = frozenset({"—", "–", "-", "--", "——", "/"})
 
@@ -131,7 +132,7 @@ class Compact:
         return self._origins[i] + (offset - self._starts[i])
 
 
-_DROP = re.compile(r"((?<!\d)\s+|\s++(?!\d))")
+_DROP = re.compile(r"((?<![0-9])\s+|\s++(?![0-9]))")
 """Whitespace to drop: every run except one between two digits (so 2 0 0 never reads as 200)."""
 
 

@@ -24,7 +24,9 @@ from orchestration.publish.release import checksum_problems, descriptor_path
 from orchestration.publish.version import Version
 from orchestration.publish.write import SQL_TYPES, quote
 
-_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})"
+)
 _FRICTIONLESS_SHOWN = 50
 
 

@@ -35,7 +35,7 @@ MIN_RULE = 1.0
 MIN_CELL = 4.0
 """Narrower ruled regions are the gap of a double rule, not a cell."""
 
-_NUMERIC = re.compile(r"[-−]?\d[\d,]*(?:\.\d+)?%?|—|–|-|--|——|/")
+_NUMERIC = re.compile(r"[-−]?[0-9][0-9,]*(?:\.[0-9]+)?%?|—|–|-|--|——|/")
 
 Transform = Callable[[float, float, float, float], tuple[float, float, float, float]]
 
