@@ -18,6 +18,8 @@ import socket
 import struct
 import threading
 import time
+import tracemalloc
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -711,3 +713,93 @@ def test_manifest_latest_is_the_last_good_fetch(tmp_path):
     assert manifest.latest("a").sha256 == "2" * 64 and manifest.latest("a").etag == '"2"'
     assert manifest.latest("b") is None
     assert len(manifest.rows()) == 4
+
+
+# -- bounded decoding and the whole-attempt deadline ---------------------------------
+
+
+def test_a_gzip_bomb_is_inflated_in_bounded_steps(raw_server, make_fetcher):
+    """256 MiB of zeros in ~250 KB of gzip: never more than a step of it is in memory at once."""
+    bomb = gzip.compress(b"\0" * (256 * 1024 * 1024), compresslevel=9)
+    head = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(bomb)
+    server = raw_server(lambda conn, n: conn.sendall(head + bomb))
+    fetcher, _ = make_fetcher(max_bytes=len(bomb) * 4)
+    tracemalloc.start()
+    try:
+        result = fetcher.fetch(server.url())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (result.error, result.attempts, result.body) == ("body_too_large", 1, None)
+    assert "once decoded" in result.error_detail
+    assert peak < 4 * len(bomb) + 8 * 1024 * 1024
+
+
+@pytest.mark.parametrize("encoding", ["deflate-zlib", "deflate-raw", "gzip, identity"])
+def test_deflate_in_both_forms_and_listed_encodings_are_decoded(server, make_fetcher, encoding):
+    if encoding == "deflate-raw":
+        packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+        body, header = packer.compress(DOC) + packer.flush(), "deflate"
+    elif encoding == "deflate-zlib":
+        body, header = zlib.compress(DOC), "deflate"
+    else:
+        body, header = gzip.compress(DOC), encoding
+    server.expect_request("/z").respond_with_data(body, headers={"Content-Encoding": header})
+    fetcher, _ = make_fetcher()
+    result = fetcher.fetch(server.url_for("/z"))
+    assert (result.body, result.error) == (DOC, None)
+    assert server.log[0][0].headers["Accept-Encoding"] == "gzip, deflate"
+
+
+@pytest.mark.parametrize(("encoding", "body"), [("br", b"\x1b\x00"), ("gzip", b"\x1f\x8b not gzip at all")])
+def test_an_unasked_or_broken_encoding_is_a_decoding_error(server, make_fetcher, encoding, body):
+    server.expect_request("/e").respond_with_data(body, headers={"Content-Encoding": encoding})
+    fetcher, sleeps = make_fetcher()
+    result = fetcher.fetch(server.url_for("/e"))
+    assert (result.error, result.attempts, result.body) == ("decoding_error", 1, None)
+    assert sleeps == []
+
+
+def test_headers_dripping_past_the_deadline_are_cut_off(raw_server, make_fetcher):
+    """Each header byte comes well within the read timeout; the whole exchange may not take longer."""
+
+    def drip(conn, n):
+        conn.sendall(b"HTTP/1.1 200 OK\r\n")
+        for _ in range(200):
+            conn.sendall(b"X")
+            time.sleep(0.05)
+
+    server = raw_server(drip)
+    fetcher, _ = make_fetcher(read_timeout=1.0, body_timeout=0.4, max_attempts=1)
+    started = time.monotonic()
+    result = fetcher.fetch(server.url())
+    elapsed = time.monotonic() - started
+    assert (result.error, result.status, result.body) == ("timeout", None, None)
+    assert result.error_detail == "response not complete in 0.4 s"
+    assert elapsed < 3
+
+
+def test_the_deadline_covers_every_redirect_hop(raw_server, make_fetcher):
+    """Three hops, each answered after 0.15 s: fine alone, together past a 0.3 s budget."""
+
+    def slow_hop(conn, n):
+        time.sleep(0.15)
+        conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: /doc%d\r\nContent-Length: 0\r\n\r\n" % (n + 1))
+
+    server = raw_server(slow_hop)
+    fetcher, _ = make_fetcher(read_timeout=1.0, body_timeout=0.3, max_attempts=1, max_redirects=5)
+    result = fetcher.fetch(server.url())
+    assert result.error == "timeout"
+    assert server.connections <= 3
+
+
+def test_every_redirect_hop_is_checked_for_its_host(server, raw_server, make_fetcher):
+    decoy = raw_server(lambda conn, n: conn.sendall(ok_response(b"decoy")))
+    server.expect_request("/one").respond_with_data("", status=301, headers={"Location": "/two"})
+    server.expect_request("/two").respond_with_data(
+        "", status=302, headers={"Location": f"http://localhost:{decoy.port}/three"}
+    )
+    fetcher, _ = make_fetcher(allowed_hosts=None)
+    result = fetcher.fetch(server.url_for("/one"))
+    assert (result.error, result.final_url) == ("redirect_off_host", server.url_for("/two"))
+    assert decoy.connections == 0

@@ -8,9 +8,11 @@ run records what happened to each report and moves on.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +34,7 @@ from orchestration.fetch.catalog import (
     UnsupportedScheme,
     parse_source,
 )
+from orchestration.fetch.inflate import ACCEPT_ENCODING, BadEncoding, TooLarge, decode
 
 MANIFEST_SCHEMA = SCHEMAS_DIR / "tables" / "fetch_manifest.json"
 
@@ -66,7 +69,9 @@ class FetchConfig:
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     body_timeout: float = 300.0
-    """Wall-clock budget for one body, so a server dripping bytes cannot hold a worker forever."""
+    """Wall-clock budget of one attempt (redirect hops, headers and body), so a server dripping
+    bytes, each within `read_timeout`, cannot hold a worker forever; a watchdog closes the socket
+    when it runs out, even while no byte arrives."""
     max_attempts: int = 4
     backoff_base: float = 2.0
     backoff_max: float = 60.0
@@ -196,9 +201,10 @@ class Fetcher:
         self._http = httpx.Client(
             timeout=httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout),
             follow_redirects=False,
-            headers={"User-Agent": self.config.user_agent},
+            headers={"User-Agent": self.config.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             trust_env=self.config.trust_env,
             transport=transport,
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
 
     def __enter__(self) -> Fetcher:
@@ -253,8 +259,9 @@ class Fetcher:
         """One attempt: request and follow redirects, but only within the catalog URL's host."""
         origin = httpx.URL(url).host
         current, visited = url, {url}
+        deadline = time.monotonic() + self.config.body_timeout
         for _ in range(self.config.max_redirects + 1):
-            outcome = self._request(current, headers)
+            outcome = self._request(current, headers, deadline)
             if outcome.location is None:
                 return outcome
             try:
@@ -271,8 +278,8 @@ class Fetcher:
         detail = f"more than {self.config.max_redirects} redirects"
         return _redirect_error(outcome, ErrorCode.too_many_redirects, detail)
 
-    def _request(self, url: str, headers: dict[str, str]) -> _Outcome:
-        """One GET: a body, an error, or a Location to follow."""
+    def _request(self, url: str, headers: dict[str, str], deadline: float) -> _Outcome:
+        """One GET: a body, an error, or a Location to follow; cut off at the deadline."""
         try:
             host = httpx.URL(url).host
         except httpx.InvalidURL as exc:
@@ -281,17 +288,27 @@ class Fetcher:
         if allowed is not None and host not in allowed:
             return _Outcome(url, error=ErrorCode.host_not_allowed, detail=f"host {host!r} is not allowed")
         self._limiter.wait(host)
+        watchdog = _Watchdog(deadline)
         try:
-            with self._http.stream("GET", url, headers=headers) as response:
-                return self._response(url, response)
+            with self._http.stream("GET", url, headers=headers, extensions=watchdog.extensions) as response:
+                return self._response(url, response, watchdog)
         except httpx.TimeoutException as exc:
             return _Outcome(url, error=ErrorCode.timeout, detail=_describe(exc), retryable=True)
         except httpx.TransportError as exc:
+            if watchdog.fired:
+                return _Outcome(
+                    url, error=ErrorCode.timeout, detail=self._overtime("response"), retryable=True
+                )
             return _Outcome(url, error=ErrorCode.connection_error, detail=_describe(exc), retryable=True)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             return _Outcome(url, error=ErrorCode.invalid_url, detail=_describe(exc))
+        finally:
+            watchdog.cancel()
 
-    def _response(self, url: str, response: httpx.Response) -> _Outcome:
+    def _overtime(self, what: str) -> str:
+        return f"{what} not complete in {self.config.body_timeout} s"
+
+    def _response(self, url: str, response: httpx.Response, watchdog: _Watchdog) -> _Outcome:
         status, headers = response.status_code, response.headers
         seen = _Outcome(url, status=status, headers=headers)
         if status in REDIRECT_STATUSES:
@@ -308,9 +325,9 @@ class Fetcher:
             return replace(
                 seen, error=ErrorCode.http_status, detail=detail, retryable=retryable, retry_after=retry_after
             )
-        return self._read_body(seen, response)
+        return self._read_body(seen, response, watchdog)
 
-    def _read_body(self, seen: _Outcome, response: httpx.Response) -> _Outcome:
+    def _read_body(self, seen: _Outcome, response: httpx.Response, watchdog: _Watchdog) -> _Outcome:
         """Stream the body under the size cap (decoded size too: gzip bombs) and time budget."""
         limit = self.config.max_bytes
         declared = _content_length(response.headers)
@@ -318,22 +335,23 @@ class Fetcher:
             return replace(
                 seen, error=ErrorCode.body_too_large, detail=f"Content-Length {declared} > {limit}"
             )
-        chunks, size, start = [], 0, time.monotonic()
+        overtime = replace(seen, error=ErrorCode.timeout, detail=self._overtime("body"), retryable=True)
+        chunks = []
         try:
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    return replace(seen, error=ErrorCode.body_too_large, detail=f"body over {limit} bytes")
-                if time.monotonic() - start > self.config.body_timeout:
-                    detail = f"body not complete in {self.config.body_timeout} s"
-                    return replace(seen, error=ErrorCode.timeout, detail=detail, retryable=True)
+            for chunk in decode(response.iter_raw(), response.headers.get("content-encoding"), limit):
+                if watchdog.expired():
+                    return overtime
                 chunks.append(chunk)
+        except TooLarge as exc:
+            return replace(seen, error=ErrorCode.body_too_large, detail=str(exc))
+        except BadEncoding as exc:
+            return replace(seen, error=ErrorCode.decoding_error, detail=str(exc))
         except httpx.TimeoutException as exc:
             return replace(seen, error=ErrorCode.timeout, detail=_describe(exc), retryable=True)
         except httpx.TransportError as exc:
+            if watchdog.fired:
+                return overtime
             return replace(seen, error=ErrorCode.truncated_body, detail=_describe(exc), retryable=True)
-        except httpx.DecodingError as exc:
-            return replace(seen, error=ErrorCode.decoding_error, detail=_describe(exc))
         if declared is not None and response.num_bytes_downloaded != declared:
             detail = f"Content-Length {declared}, received {response.num_bytes_downloaded}"
             return replace(seen, error=ErrorCode.truncated_body, detail=detail, retryable=True)
@@ -399,6 +417,54 @@ class Fetcher:
             error_detail=outcome.detail,
             attempts=attempts,
         )
+
+
+class _Watchdog:
+    """Shuts the request's socket down at the deadline, so even a stalled read returns.
+
+    httpx bounds each read, not a whole exchange; the socket is taken from httpcore's
+    trace of the connection it opens (connections are not kept alive, so every request
+    opens one).
+    """
+
+    def __init__(self, deadline: float):
+        self.deadline = deadline
+        self.fired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+        self.extensions = {"trace": self._trace}
+
+    def expired(self) -> bool:
+        return self.fired or time.monotonic() > self.deadline
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def _trace(self, event: str, info: dict) -> None:
+        if event != "connection.connect_tcp.complete":
+            return
+        sock = info["return_value"].get_extra_info("socket")
+        with self._lock:
+            if sock is not None:
+                self._sockets.append(sock)
+            late = self.fired
+        if late:
+            self._shut()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+        self._shut()
+
+    def _shut(self) -> None:
+        with self._lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 def _redirect_error(outcome: _Outcome, code: ErrorCode, detail: str) -> _Outcome:
