@@ -101,3 +101,32 @@ def test_non_ascii_digits_are_never_read_into_a_number(digit):
 
     mutated = re.sub(r"(?<![0-9])(?=[0-9])", digit, SEED)
     assert _numbers(parse_text(mutated)) <= _numbers(parse_text(SEED))
+
+
+SOFT_404 = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head><body>
+<div class="nav"><a href="/">首页</a> | <a href="/zwgk/">政府信息公开</a>
+| <a href="/zwgk/zn/">政府信息公开指南</a> | <a href="/zwgk/nb/">政府信息公开年度报告</a>
+| <a href="/bs/">政务服务</a></div>
+<div class="main">{body}</div>
+<div class="side">相关链接 政府信息公开制度 法定主动公开内容 2023年政府信息公开工作年度报告</div>
+<div class="foot">主办：某县人民政府办公室 网站标识码：5209738354</div></body></html>"""
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        ("页面不存在", "<h1>404</h1><p>抱歉，您访问的页面不存在或已被删除！</p><p>5秒后返回首页</p>"),
+        ("错误", "<h1>系统错误</h1><p>服务器繁忙，请稍后再试。error code: 500</p>"),
+        ("政府信息公开年度报告", "<ul><li>2023年度报告</li><li>2022年度报告</li><li>2021年度报告</li></ul>"),
+    ],
+    ids=["soft-404", "error-page", "index-page"],
+)
+def test_a_page_that_only_names_the_report_is_not_a_report(title, body):
+    """Served with status 200, its navigation says 政府信息公开 and 年度报告: no all-null report from it."""
+    with pytest.raises(errors.NotAReport):
+        parse_bytes(SOFT_404.format(title=title, body=body).encode("utf-8"))
+
+
+def test_a_report_with_the_same_navigation_is_still_a_report():
+    nav = "首页 | 政府信息公开 | 政府信息公开指南 | 政府信息公开年度报告 | 页面不存在请返回首页\n"
+    assert [c.value for c in parse_text(nav + SEED).cells] == [c.value for c in parse_text(SEED).cells]

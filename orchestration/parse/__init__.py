@@ -43,6 +43,9 @@ def parse_bytes(data: bytes) -> Report:
 
 
 def parse_source(source: Source) -> Report:
+    """A report, or NotAReport when the text only names one: an error page or an index whose
+    navigation mentions 政府信息公开 and 年度报告 holds no section heading, table, narrative
+    figure or statistics period, while every report of the three templates holds one of them."""
     codes = codes_mod.load()
     findings: list[Finding] = []
     text = source.text
@@ -76,13 +79,16 @@ def parse_source(source: Source) -> Report:
             Finding("mixed_template", f"section 二 follows {disc.variant}, section 三 follows {apps.variant}")
         )
 
+    facts = read_facts(prose, lines, tuple(codes.facts))
+    if not (has_tables or regs or facts or meta.period_year is not None):
+        raise errors.NotAReport("names a report but holds none of its sections, tables, figures or period")
+
     cells: list[Cell] = []
     if template != "legacy":
         cells = _with_missing_sections(ctx, template, disc, apps, revs, findings)
         for t in (disc, apps, revs):
             findings += t.findings
 
-    facts = read_facts(prose, lines, tuple(codes.facts))
     results = reconcile(tuple(cells), codes)
     findings += violations(results)
     findings += _meta_findings(meta)
