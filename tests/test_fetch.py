@@ -803,3 +803,19 @@ def test_every_redirect_hop_is_checked_for_its_host(server, raw_server, make_fet
     result = fetcher.fetch(server.url_for("/one"))
     assert (result.error, result.final_url) == ("redirect_off_host", server.url_for("/two"))
     assert decoy.connections == 0
+
+
+@pytest.mark.parametrize(
+    ("location", "error"),
+    [
+        ("http://[::1", "bad_redirect"),
+        ("data:text/plain,x", "redirect_off_host"),
+        ("javascript:x", "redirect_off_host"),
+    ],
+)
+def test_an_unusable_location_is_judged_by_the_fetcher_not_retried(server, make_fetcher, location, error):
+    """httpx used to build the redirect request itself and fail first (a retried connection_error)."""
+    server.expect_request("/odd").respond_with_data("", status=302, headers={"Location": location})
+    fetcher, sleeps = make_fetcher()
+    result = fetcher.fetch(server.url_for("/odd"))
+    assert (result.error, result.status, result.attempts, sleeps) == (error, 302, 1, [])

@@ -95,8 +95,13 @@ class PathOutsideRoot(SourceError):
     pass
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def parse_source(source: str, root: Path = REPO_ROOT) -> Source:
     """Classify a catalog source; raise SourceError for anything the fetcher must not touch."""
+    if _CONTROL.search(source):
+        raise InvalidSourceUrl(f"control character in source: {source!r}")
     try:
         parts = urlsplit(source)
     except ValueError as exc:
@@ -119,6 +124,10 @@ def _confine(path: str, root: Path) -> PurePosixPath:
     """The path relative to root, refusing `..` escapes and absolute paths elsewhere."""
     if not path:
         raise InvalidSourceUrl("empty path")
+    if "\\" in path:
+        raise PathOutsideRoot(
+            f"backslash in path (a separator, or a UNC or drive path, on Windows): {path!r}"
+        )
     if posixpath.isabs(path):
         root_text = posixpath.normpath(Path(os.path.abspath(root)).as_posix())
         norm = posixpath.normpath(path)

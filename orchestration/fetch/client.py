@@ -205,6 +205,7 @@ class Fetcher:
             trust_env=self.config.trust_env,
             transport=transport,
             limits=httpx.Limits(max_keepalive_connections=0),
+            event_hooks={"response": [_stop_at_redirect]},
         )
 
     def __enter__(self) -> Fetcher:
@@ -292,6 +293,8 @@ class Fetcher:
         try:
             with self._http.stream("GET", url, headers=headers, extensions=watchdog.extensions) as response:
                 return self._response(url, response, watchdog)
+        except _Redirect as redirect:
+            return _redirect_outcome(url, redirect.status, redirect.headers)
         except httpx.TimeoutException as exc:
             return _Outcome(url, error=ErrorCode.timeout, detail=_describe(exc), retryable=True)
         except httpx.TransportError as exc:
@@ -311,11 +314,6 @@ class Fetcher:
     def _response(self, url: str, response: httpx.Response, watchdog: _Watchdog) -> _Outcome:
         status, headers = response.status_code, response.headers
         seen = _Outcome(url, status=status, headers=headers)
-        if status in REDIRECT_STATUSES:
-            location = headers.get("location")
-            if not location:
-                return replace(seen, error=ErrorCode.bad_redirect, detail=f"HTTP {status} without Location")
-            return replace(seen, location=location)
         if status == 304:
             return replace(seen, error=ErrorCode.not_modified, detail="HTTP 304")
         if status not in SUCCESS_STATUSES:
@@ -381,7 +379,7 @@ class Fetcher:
             path = root.joinpath(relative).resolve(strict=True)
         except FileNotFoundError:
             return _Outcome(source, error=ErrorCode.file_not_found, detail=f"no such file: {relative}")
-        except (OSError, RuntimeError) as exc:
+        except (OSError, RuntimeError, ValueError) as exc:
             return _Outcome(source, error=ErrorCode.file_error, detail=_describe(exc))
         if not path.is_relative_to(root):
             return _Outcome(
@@ -417,6 +415,28 @@ class Fetcher:
             error_detail=outcome.detail,
             attempts=attempts,
         )
+
+
+class _Redirect(Exception):
+    """Raised by the response hook so that httpx never builds the redirect request itself:
+    it would fail on an odd Location (data:, javascript:) before our own checks see it."""
+
+    def __init__(self, status: int, headers: httpx.Headers):
+        super().__init__(status)
+        self.status, self.headers = status, headers
+
+
+def _stop_at_redirect(response: httpx.Response) -> None:
+    if response.status_code in REDIRECT_STATUSES:
+        raise _Redirect(response.status_code, response.headers)
+
+
+def _redirect_outcome(url: str, status: int, headers: httpx.Headers) -> _Outcome:
+    seen = _Outcome(url, status=status, headers=headers)
+    location = headers.get("location")
+    if not location:
+        return replace(seen, error=ErrorCode.bad_redirect, detail=f"HTTP {status} without Location")
+    return replace(seen, location=location)
 
 
 class _Watchdog:

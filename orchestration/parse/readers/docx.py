@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from typing import Any
 
 import docx
 from docx.oxml.ns import qn
 from lxml import etree
 
-from orchestration.parse.errors import InputTooLarge, ParseError, UnreadableDocument
+from orchestration.parse.errors import EncryptedDocument, InputTooLarge, ParseError, UnreadableDocument
 from orchestration.parse.readers import SourceBuilder, cell_text, check_size
 from orchestration.parse.source import BLANK_CELL, Source
 
@@ -30,6 +31,7 @@ MAX_RATIO = 200
 RATIO_CHECK_MIN_BYTES = 1024 * 1024
 MAX_MEMBERS = 10_000
 MAX_NESTING = 16
+_READ_STEP = 64 * 1024
 
 _TEXT_XPATH = etree.XPath(
     ".//w:t[not(ancestor::mc:Fallback)] | .//w:tab[not(ancestor::mc:Fallback)]"
@@ -60,12 +62,28 @@ def read_docx(data: bytes) -> Source:
 
 
 def vet_zip(data: bytes) -> None:
-    """Refuse corrupt archives and ones that would inflate beyond the bounds, before inflating."""
+    """Refuse corrupt archives and ones that would inflate beyond the bounds, before inflating.
+
+    The declared sizes are checked first; then every member is inflated in small steps
+    and thrown away, because a member may inflate far past the size it declares and
+    zipfile's `read()` inflates all of it at once before it notices (a 350 KB file took
+    630 MB).
+    """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise UnreadableDocument(f"corrupt zip archive: {exc}") from exc
+            _check_declared(members)
+            for member in members:
+                _check_inflated(archive, member)
+    except ParseError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, NotImplementedError) as exc:
+        raise UnreadableDocument(f"corrupt zip archive: {type(exc).__name__}: {exc}") from exc
+    except RuntimeError as exc:  # zipfile: "File ... is encrypted, password required for extraction"
+        raise EncryptedDocument(f"encrypted zip member: {exc}") from exc
+
+
+def _check_declared(members: list[zipfile.ZipInfo]) -> None:
     if len(members) > MAX_MEMBERS:
         raise InputTooLarge(f"{len(members)} archive members")
     total = sum(m.file_size for m in members)
@@ -77,6 +95,17 @@ def vet_zip(data: bytes) -> None:
             raise InputTooLarge(f"{member.filename} compresses {member.file_size}:{member.compress_size}")
         if member.filename.startswith("word/document") and member.file_size > MAX_DOCUMENT_XML_BYTES:
             raise InputTooLarge(f"word/document.xml is {member.file_size} bytes")
+
+
+def _check_inflated(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+    """Inflate one member in bounded steps: zipfile stops at the declared size and checks the
+    CRC there, so a member that lies about its size ends as BadZipFile, never in memory."""
+    size = 0
+    with archive.open(member) as fh:
+        while chunk := fh.read(_READ_STEP):
+            size += len(chunk)
+            if size > member.file_size:
+                raise InputTooLarge(f"{member.filename} inflates past its declared {member.file_size} bytes")
 
 
 def paragraph_text(p: etree._Element) -> str:
