@@ -813,9 +813,10 @@ def test_every_redirect_hop_is_checked_for_its_host(server, raw_server, make_fet
         ("javascript:x", "redirect_off_host"),
     ],
 )
-def test_an_unusable_location_is_judged_by_the_fetcher_not_retried(server, make_fetcher, location, error):
+def test_an_unusable_location_is_judged_by_the_fetcher_not_retried(raw_server, make_fetcher, location, error):
     """httpx used to build the redirect request itself and fail first (a retried connection_error)."""
-    server.expect_request("/odd").respond_with_data("", status=302, headers={"Location": location})
+    head = f"HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n".encode()
+    server = raw_server(lambda conn, n: conn.sendall(head))
     fetcher, sleeps = make_fetcher()
-    result = fetcher.fetch(server.url_for("/odd"))
+    result = fetcher.fetch(server.url())
     assert (result.error, result.status, result.attempts, sleeps) == (error, 302, 1, [])
