@@ -401,9 +401,8 @@ def test_counts_reconcile_per_reason(run):
     assert run.staged["parse_failures"] == parse_failed.total()
     manifest_rows = pipeline.manifest(run.layout).rows()
     assert len({r["report_id"] for r in manifest_rows}) == len(run.cases)
-    print(
-        f"\nfault suite: {len(run.cases)} documents in {run.seconds:.1f} s; parsed {parsed_reports}; ", end=""
-    )
+    print(f"\nfault suite: {len(run.cases)} documents, {run.server.requests} requests, ", end="")
+    print(f"{run.seconds:.1f} s to serve, fetch, parse and stage; parsed {parsed_reports}; ", end="")
     print(", ".join(f"{k} {v}" for k, v in sorted((fetch_failed + parse_failed).items())))
 
 
