@@ -215,8 +215,8 @@ def _locate(report: Report, source: Source) -> Report:
     def at(span: Span | None) -> Span | None:
         if span is None:
             return None
-        return span._replace(where=source.locate(span.start))
+        return Span(span.line, span.start, span.end, source.locate(span.start))
 
-    cells = tuple(c._replace(span=at(c.span)) for c in report.cells)
+    cells = tuple(Cell(c.table, c.keys, c.value, at(c.span), c.null_reason) for c in report.cells)
     facts = tuple(dataclasses.replace(f, span=at(f.span)) for f in report.facts)
     return dataclasses.replace(report, cells=cells, facts=facts)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 BLANK_CELL = "\ue000"
@@ -36,8 +37,12 @@ class Source:
         """The original location of the character at `offset`, if a reader recorded one."""
         if not self.anchors:
             return None
-        starts = [a.start for a in self.anchors]
-        i = bisect.bisect_right(starts, offset) - 1
+        i = bisect.bisect_right(self._starts, offset) - 1
         if i >= 0 and self.anchors[i].start <= offset < self.anchors[i].end:
             return dict(self.anchors[i].where)
         return None
+
+    @cached_property
+    def _starts(self) -> list[int]:
+        """Anchor starts, built once: `locate` runs for every cell and fact of a report."""
+        return [a.start for a in self.anchors]
