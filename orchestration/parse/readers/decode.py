@@ -49,7 +49,9 @@ _ALIASES = {
 }
 
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
-_ALLOWED_CONTROLS = frozenset("\t\n\r\f\v\x1b")
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+"""Control characters text never holds (tab, newlines, form and vertical feed, ESC are allowed)."""
+_NOT_IDEOGRAPH = re.compile("[^\u4e00-\u9fff]+")
 _ASCII_BYTES = bytes(range(128))
 
 
@@ -108,15 +110,8 @@ def cjk_score(text: str) -> float:
     Right decodings of reports score ~0.9+; Big5 read as GBK (or the reverse) lands
     on kana, box drawing, private-use and rare characters and scores far lower.
     """
-    common = _common_chars()
-    total = good = 0
-    for ch in text:
-        if ch < "\x80":
-            continue
-        total += 1
-        if ch in common or _is_cjk_mark(ch):
-            good += 1
-    return good / total if total else 0.0
+    total = len(text) - len(text.encode("ascii", "ignore"))
+    return _count(_good_chars(), text) / total if total else 0.0
 
 
 def looks_traditional(text: str) -> bool:
@@ -125,12 +120,14 @@ def looks_traditional(text: str) -> bool:
     A threshold rather than "any change" so that simplified text with the odd
     character OpenCC would rewrite (乾, 著, 瞭…) is left exactly as printed.
     """
-    cjk = [ch for ch in text[:20000] if "\u4e00" <= ch <= "\u9fff"]
-    if len(cjk) < 10:
+    sample = _NOT_IDEOGRAPH.sub("", text[:20000])
+    if len(sample) < 10:
         return False
-    sample = "".join(cjk)
-    changed = sum(a != b for a, b in zip(sample, simplify(sample), strict=False))
-    return changed >= 5 and changed / len(cjk) >= 0.05
+    simplified = simplify(sample)
+    if simplified == sample:
+        return False
+    changed = sum(a != b for a, b in zip(sample, simplified, strict=False))
+    return changed >= 5 and changed / len(sample) >= 0.05
 
 
 def simplify(text: str) -> str:
@@ -141,6 +138,39 @@ def simplify(text: str) -> str:
 @functools.cache
 def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
+
+
+def _count(pattern: re.Pattern[str], text: str) -> int:
+    """How many characters of `text` the one-character `pattern` matches (a C loop, not a Python one)."""
+    return pattern.subn("", text)[1]
+
+
+_CJK_MARKS = "\u3000-\u303f\uff01-\uff5e“”‘’…—·"
+"""CJK punctuation and full-width forms, as a regex character-class body."""
+
+
+@functools.cache
+def _good_chars() -> re.Pattern[str]:
+    """One common Chinese character or CJK mark."""
+    return re.compile(f"[{_class_body(_common_chars())}{_CJK_MARKS}]")
+
+
+@functools.cache
+def _plausible_chars() -> re.Pattern[str]:
+    """Printable ASCII, tab/CR/LF, or what `_good_chars` matches."""
+    return re.compile(f"[ -~\t\r\n{_class_body(_common_chars())}{_CJK_MARKS}]")
+
+
+def _class_body(chars: frozenset[str]) -> str:
+    """`chars` as regex character-class ranges (CJK ideographs only, so nothing needs escaping)."""
+    points = sorted(map(ord, chars))
+    ranges: list[list[int]] = []
+    for cp in points:
+        if ranges and cp == ranges[-1][1] + 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    return "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges)
 
 
 @functools.cache
@@ -186,13 +216,7 @@ def _utf16_without_bom(prefix: bytes) -> str | None:
 
 def _plausibility(sample: str) -> float:
     """Share of characters that are printable ASCII, whitespace, or common CJK and punctuation."""
-    common = _common_chars()
-    good = sum(1 for ch in sample if " " <= ch < "\x7f" or ch in "\t\r\n" or ch in common or _is_cjk_mark(ch))
-    return good / len(sample)
-
-
-def _is_cjk_mark(ch: str) -> bool:
-    return "\u3000" <= ch <= "\u303f" or "\uff01" <= ch <= "\uff5e" or ch in "“”‘’…—·"
+    return _count(_plausible_chars(), sample) / len(sample)
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -233,6 +257,6 @@ def _reject_binary_bytes(prefix: bytes) -> None:
 
 
 def _reject_binary(sample: str) -> None:
-    controls = sum(1 for ch in sample if ch < " " and ch not in _ALLOWED_CONTROLS)
+    controls = _count(_CONTROLS, sample)
     if controls > max(2, len(sample) // 200):
         raise NotText(f"{controls} control characters in the first {len(sample)} characters")
