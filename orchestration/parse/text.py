@@ -73,6 +73,13 @@ _WORD = re.compile(r"[^\s|" + BLANK_CELL + r"]+|" + BLANK_CELL)
 _NUMBER = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|-?[0-9]+(?:\.[0-9]+)?")
 _INLINE_SPACE = frozenset(" \t")
 _PLACEHOLDERS = frozenset({"—", "–", "-", "--", "——", "/"})
+_WORD_CHAR = re.compile(r"[^\s|" + BLANK_CELL + r"]")
+_TOKEN = re.compile(
+    r"(?<![^\s|" + BLANK_CELL + r"])"
+    r"(?:(" + _NUMBER.pattern + r")|(" + "|".join(map(re.escape, _PLACEHOLDERS)) + r"))"
+    r"(?![^\s|" + BLANK_CELL + r"])|" + BLANK_CELL
+)
+"""A whole word that is a number (group 1) or a placeholder (group 2), or a blank cell."""
 
 
 class Token(NamedTuple):
@@ -93,23 +100,43 @@ def tokens(text: str, start: int, end: int) -> list[Token]:
     """The standalone numbers and cell placeholders in text[start:end].
 
     Standalone means a whole word between separators (whitespace, |, a blank
-    cell): a number glued to a label or a unit is never a cell.
+    cell): a number glued to a label or a unit is never a cell. One regex finds
+    only such words, so the words of labels and prose cost no Python work.
     """
-    out = []
-    for m in _WORD.finditer(text, start, end):
-        word = m.group()
-        if word.isascii() and word.isdigit():
-            end_ = m.end()
-            if text[end_ : end_ + 1] not in _INLINE_SPACE or not _unit_follows(text, end_):
-                out.append(Token(int(word), m.start(), end_))
-        elif _NUMBER.fullmatch(word):
-            if not _unit_follows(text, m.end()):
-                out.append(Token(_number(word), m.start(), m.end()))
-        elif word in _PLACEHOLDERS:
+    out: list[Token] = []
+    pos = start
+    if 0 < start < end and _WORD_CHAR.match(text, start - 1) and _WORD_CHAR.match(text, start):
+        pos = _cut_word(text, start, end, out)
+    for m in _TOKEN.finditer(text, pos, end):
+        number, placeholder = m.group(1, 2)
+        if number is not None:
+            if _no_unit(text, number, m.end()):
+                out.append(Token(_number(number), m.start(), m.end()))
+        elif placeholder is not None:
             out.append(Token(None, m.start(), m.end(), "printed_blank"))
-        elif word == BLANK_CELL:
+        else:
             out.append(Token(None, m.start(), m.end(), "blank_cell"))
     return out
+
+
+def _cut_word(text: str, start: int, end: int, out: list[Token]) -> int:
+    """A word cut by `start` counts from `start` on (the regex's lookbehind would see its head)."""
+    word_end = _WORD.match(text, start, end).end()
+    word = text[start:word_end]
+    if _NUMBER.fullmatch(word):
+        if _no_unit(text, word, word_end):
+            out.append(Token(_number(word), start, word_end))
+    elif word in _PLACEHOLDERS:
+        out.append(Token(None, start, word_end, "printed_blank"))
+    return word_end
+
+
+def _no_unit(text: str, number: str, end: int) -> bool:
+    """No unit follows the number on its line; plain digits cut off by the range's end
+    (not followed by a space) are not checked."""
+    if number.isdigit() and text[end : end + 1] not in _INLINE_SPACE:
+        return True
+    return not _unit_follows(text, end)
 
 
 def _unit_follows(text: str, pos: int) -> bool:
