@@ -44,7 +44,11 @@ def place_row(
 ) -> tuple[list[Cell], list[Finding]]:
     """Cells of one row from its printed tokens."""
     if len(toks) == len(columns):
-        return [_cell(ctx, table, row, col, tok) for col, tok in zip(columns, toks, strict=True)], []
+        line = ctx.lines.line
+        return [
+            Cell(table, (row, col), tok.value, Span(line(tok.start), tok.start, tok.end), tok.blank)
+            for col, tok in zip(columns, toks, strict=True)
+        ], []
     reason = "cells_lost" if len(toks) < len(columns) else "too_many_values"
     where = ctx.span(label.start, label.end)
     cells = [Cell(table, (row, col), None, where, reason) for col in columns]
@@ -55,10 +59,6 @@ def place_row(
         where,
     )
     return cells, [finding]
-
-
-def _cell(ctx: Ctx, table: str, row: str, col: str, tok: Token) -> Cell:
-    return Cell(table, (row, col), tok.value, ctx.span(tok.start, tok.end), tok.blank)
 
 
 def null_table(

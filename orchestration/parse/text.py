@@ -74,12 +74,15 @@ _NUMBER = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|-?[0-9]+(?:\.[0-9
 _INLINE_SPACE = frozenset(" \t")
 _PLACEHOLDERS = frozenset({"—", "–", "-", "--", "——", "/"})
 _WORD_CHAR = re.compile(r"[^\s|" + BLANK_CELL + r"]")
+_WORD_END = r"(?![^\s|" + BLANK_CELL + r"])"
 _TOKEN = re.compile(
     r"(?<![^\s|" + BLANK_CELL + r"])"
-    r"(?:(" + _NUMBER.pattern + r")|(" + "|".join(map(re.escape, _PLACEHOLDERS)) + r"))"
-    r"(?![^\s|" + BLANK_CELL + r"])|" + BLANK_CELL
+    r"(?:(" + _NUMBER.pattern + r")" + _WORD_END + r"(?![ \t]*[" + "".join(sorted(_UNITS)) + r"])"
+    r"|(" + "|".join(map(re.escape, _PLACEHOLDERS)) + r")" + _WORD_END + r")|" + BLANK_CELL
 )
-"""A whole word that is a number (group 1) or a placeholder (group 2), or a blank cell."""
+"""A whole word that is a number (group 1) with no unit after it, or a placeholder (group 2),
+or a blank cell. The unit lookahead cannot see past the end of the searched range: a number
+the range's trailing spaces follow is checked again by `_no_unit`."""
 
 
 class Token(NamedTuple):
@@ -107,15 +110,17 @@ def tokens(text: str, start: int, end: int) -> list[Token]:
     pos = start
     if 0 < start < end and _WORD_CHAR.match(text, start - 1) and _WORD_CHAR.match(text, start):
         pos = _cut_word(text, start, end, out)
+    last = pos + len(text[pos:end].rstrip(" \t"))
     for m in _TOKEN.finditer(text, pos, end):
         number, placeholder = m.group(1, 2)
+        s, e = m.span()
         if number is not None:
-            if _no_unit(text, number, m.end()):
-                out.append(Token(_number(number), m.start(), m.end()))
+            if e < last or _no_unit(text, number, e):
+                out.append(Token(int(number) if number.isdigit() else _number(number), s, e))
         elif placeholder is not None:
-            out.append(Token(None, m.start(), m.end(), "printed_blank"))
+            out.append(Token(None, s, e, "printed_blank"))
         else:
-            out.append(Token(None, m.start(), m.end(), "blank_cell"))
+            out.append(Token(None, s, e, "blank_cell"))
     return out
 
 
