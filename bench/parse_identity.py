@@ -26,6 +26,8 @@ from orchestration.cli import _dump  # noqa: E402
 from orchestration.parse import errors, parse_bytes  # noqa: E402
 
 SEED = 20261202
+COUNTS = {"text": 300, "lossy": 100, "traditional": 20, "html": 200, "html_hidden": 50, "docx": 10, "pdf": 10}
+"""Synthetic documents per group, by default."""
 
 
 def files() -> Iterator[tuple[str, str, bytes]]:
@@ -67,6 +69,25 @@ def synthetic(counts: dict[str, int]) -> Iterator[tuple[str, str, bytes]]:
     for form, make in (("html", synthetic_html), ("docx", synthetic_docx), ("pdf", synthetic_pdf)):
         for i in range(counts[form]):
             yield form, f"{i:04d}", make(SEED + i).data
+    for i in range(counts["html_hidden"]):
+        yield "html_hidden", f"{i:04d}", _with_hidden(synthetic_html(SEED + 10_000 + i).data, rng)
+
+
+_HIDE = (
+    (b"<td>", 0.05, b'<td style="display: none">'),
+    (b"<td>", 0.05, b"<td><span hidden>7</span>"),
+    (b"<tr>", 0.03, b'<tr style="VISIBILITY:hidden">'),
+    (b"<p>", 0.1, b"<p hidden>"),
+    (b"<p>", 0.05, b'<p><b style="display:none">3 </b>'),
+)
+"""Markup hiding elements (cells, rows, paragraphs, inline runs), put into synthetic pages."""
+
+
+def _with_hidden(page: bytes, rng: random.Random) -> bytes:
+    for tag, share, hidden in _HIDE:
+        parts = page.split(tag)
+        page = parts[0] + b"".join((hidden if rng.random() < share else tag) + p for p in parts[1:])
+    return page
 
 
 def _traditional(text: str) -> bytes:
@@ -112,17 +133,10 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("out", type=Path)
     ap.add_argument("--compare", type=Path, help="a reference snapshot; exit 1 on any difference")
-    for form, n in (
-        ("text", 300),
-        ("lossy", 100),
-        ("traditional", 20),
-        ("html", 200),
-        ("docx", 10),
-        ("pdf", 10),
-    ):
-        ap.add_argument(f"--{form}", type=int, default=n)
+    for group, n in COUNTS.items():
+        ap.add_argument(f"--{group.replace('_', '-')}", type=int, default=n, help="synthetic documents")
     args = ap.parse_args()
-    counts = {f: getattr(args, f) for f in ("text", "lossy", "traditional", "html", "docx", "pdf")}
+    counts = {group: getattr(args, group) for group in COUNTS}
     print(f"{snapshot(args.out, counts)} documents parsed into {args.out}")
     if args.compare is None:
         return 0
