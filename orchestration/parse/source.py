@@ -11,15 +11,14 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 BLANK_CELL = "\ue000"
 """Stands for a table cell that the document printed empty (HTML/DOCX/PDF grids)."""
 
 
-@dataclass(frozen=True)
-class Anchor:
-    """`text[start:end]` came from `where` in the original document."""
+class Anchor(NamedTuple):
+    """`text[start:end]` came from `where` in the original document (a tuple: a page has hundreds)."""
 
     start: int
     end: int

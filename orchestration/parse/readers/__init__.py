@@ -106,12 +106,18 @@ class SourceBuilder:
             self.add("\n")
 
     def line(self, cells: list[tuple[str, dict[str, Any] | None]], sep: str = "\t") -> None:
-        """One table row or text line: cells joined by `sep`, each cell anchored."""
+        """One table row or text line: cells joined by `sep`, each cell anchored (as `add`
+        would do cell by cell, with the tail updated once)."""
         self.newline()
+        pieces = []
         for i, (text, where) in enumerate(cells):
-            if i:
-                self.add(sep)
-            self.add(text, where)
+            if i and sep:
+                pieces.append((sep, None))
+            if text:
+                pieces.append((text, where))
+        if pieces:
+            self._pieces += pieces
+            self._tail = (self._tail + "".join(t for t, _ in pieces[-2:]))[-2:]
         self.newline()
 
     def build(self, form: str, notes: tuple[str, ...] = ()) -> Source:
