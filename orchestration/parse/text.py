@@ -19,13 +19,19 @@ from orchestration.parse.source import BLANK_CELL
 _FOLDS = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _FOLDS.update({0x3000: 0x20, 0x00A0: 0x20, 0x2212: 0x2D, 0xFEFF: 0x20, 0x200B: 0x20})
 _FOLDS.update({cp: 0x20 for cp in range(0x2000, 0x200B)})
-_FOLD_TABLE = "".join(chr(_FOLDS.get(cp, cp)) for cp in range(0x10000))
-"""Indexed by code point (faster than a dict); characters beyond it are left as they are."""
+_FOLDED = {chr(cp): chr(to) for cp, to in _FOLDS.items()}
+_FOLDABLE = re.compile("([" + "".join(map(re.escape, _FOLDED)) + "])")
 
 
 def fold(text: str) -> str:
-    """Full-width ASCII to ASCII, odd spaces to plain spaces; same length."""
-    return text.translate(_FOLD_TABLE)
+    """Full-width ASCII to ASCII, odd spaces to plain spaces; same length.
+
+    Only the foldable characters are touched (split out by one regex): `str.translate`
+    costs a lookup for every character of the text, three times slower on Chinese text.
+    """
+    parts = _FOLDABLE.split(text)
+    parts[1::2] = map(_FOLDED.__getitem__, parts[1::2])
+    return "".join(parts)
 
 
 _PAGE_MARK = re.compile(
@@ -56,7 +62,7 @@ class Lines:
     """Maps character offsets to 1-based line numbers."""
 
     def __init__(self, text: str):
-        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self._starts = list(accumulate((len(line) + 1 for line in text.split("\n")[:-1]), initial=0))
 
     def line(self, offset: int) -> int:
         return bisect.bisect_right(self._starts, offset)
@@ -187,6 +193,14 @@ def compact(text: str, spans: list[tuple[int, int]] | None = None) -> Compact:
         pieces += kept
         pos = starts[-1] + len(kept[-1])
     return Compact("".join(pieces), tuple(starts), tuple(origins))
+
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def squeeze(text: str) -> str:
+    """The text without any whitespace (labels and headers are matched so)."""
+    return _WHITESPACE.sub("", text)
 
 
 def outside(length: int, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
