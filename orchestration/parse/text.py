@@ -82,13 +82,21 @@ _PLACEHOLDERS = frozenset({"—", "–", "-", "--", "——", "/"})
 _WORD_CHAR = re.compile(r"[^\s|" + BLANK_CELL + r"]")
 _WORD_END = r"(?![^\s|" + BLANK_CELL + r"])"
 _TOKEN = re.compile(
-    r"(?<![^\s|" + BLANK_CELL + r"])"
+    r"(?=[-0-9" + "".join(sorted({re.escape(p[0]) for p in _PLACEHOLDERS})) + BLANK_CELL + r"])"
+    r"(?:(?<![^\s|" + BLANK_CELL + r"])"
     r"(?:(" + _NUMBER.pattern + r")" + _WORD_END + r"(?![ \t]*[" + "".join(sorted(_UNITS)) + r"])"
-    r"|(" + "|".join(map(re.escape, _PLACEHOLDERS)) + r")" + _WORD_END + r")|" + BLANK_CELL
+    r"|("
+    + "|".join(map(re.escape, sorted(_PLACEHOLDERS, reverse=True)))
+    + r")"
+    + _WORD_END
+    + r")|"
+    + BLANK_CELL
+    + ")"
 )
 """A whole word that is a number (group 1) with no unit after it, or a placeholder (group 2),
-or a blank cell. The unit lookahead cannot see past the end of the searched range: a number
-the range's trailing spaces follow is checked again by `_no_unit`."""
+or a blank cell. The leading lookahead only lets positions that can start one through (the
+cheapest test first). The unit lookahead cannot see past the end of the searched range: a
+number the range's trailing spaces follow is checked again by `_no_unit`."""
 
 
 class Token(NamedTuple):
