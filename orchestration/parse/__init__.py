@@ -212,11 +212,16 @@ def _locate(report: Report, source: Source) -> Report:
     if not source.anchors:
         return report
 
+    locate = source.locate
+
     def at(span: Span | None) -> Span | None:
         if span is None:
             return None
-        return Span(span.line, span.start, span.end, source.locate(span.start))
+        return Span(span.line, span.start, span.end, locate(span.start))
 
-    cells = tuple(Cell(c.table, c.keys, c.value, at(c.span), c.null_reason) for c in report.cells)
+    cells = tuple(
+        c if c.span is None else Cell(c.table, c.keys, c.value, at(c.span), c.null_reason)
+        for c in report.cells
+    )
     facts = tuple(dataclasses.replace(f, span=at(f.span)) for f in report.facts)
     return dataclasses.replace(report, cells=cells, facts=facts)
