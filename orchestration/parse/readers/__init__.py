@@ -8,6 +8,7 @@ are imported lazily so that reading plain text never loads PDFium or python-docx
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 from typing import Any
 
 from orchestration.parse.detect import detect_form
@@ -125,15 +126,14 @@ class SourceBuilder:
         if looks_traditional("".join(t for t, _ in pieces[:5000])):
             pieces = [(simplify(t), w) for t, w in pieces]
             notes = (*notes, "converted traditional characters to simplified (opencc t2s)")
-        out: list[str] = []
-        anchors: list[Anchor] = []
-        pos = 0
-        for text, where in pieces:
-            if where is not None:
-                anchors.append(Anchor(pos, pos + len(text), where))
-            out.append(text)
-            pos += len(text)
-        text = "".join(out)
+        texts = [t for t, _ in pieces]
+        text = "".join(texts)
         if not text.strip():
             raise EmptyInput(f"the {form} document holds no text")
-        return Source(text=text, form=form, anchors=tuple(anchors), notes=notes)
+        starts = accumulate(map(len, texts), initial=0)
+        anchors = tuple(
+            Anchor(start, start + len(t), where)
+            for (t, where), start in zip(pieces, starts, strict=False)
+            if where is not None
+        )
+        return Source(text=text, form=form, anchors=anchors, notes=notes)
