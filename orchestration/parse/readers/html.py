@@ -141,20 +141,21 @@ class _Renderer:
         self.line_path: str | None = None
 
     def render(self, root: LexborNode, path: str) -> None:
-        stack: list[tuple[LexborNode | None, str]] = [(root, path)]
+        """Depth first; a stack entry is (node, path, tag), or (None, ...) where a block ends.
+        A text node's entry carries the path of the element its line is attributed to."""
+        hidden = self.hidden
+        stack: list[tuple[LexborNode | None, str, str | None]] = [(root, path, root.tag)]
         while stack:
-            node, path = stack.pop()
+            node, path, tag = stack.pop()
             if node is None:
                 self.flush()
-                continue
-            if node.tag == "-text":
+            elif tag == "-text":
                 self.add_text(node.text_content or "", path)
-            elif node.is_element_node and not is_dropped(node, self.hidden):
-                self.enter(node, path, stack)
+            elif node.is_element_node and tag not in DROP_TAGS and node.mem_id not in hidden:
+                self.enter(node, path, tag, stack)
         self.flush()
 
-    def enter(self, node: LexborNode, path: str, stack: list) -> None:
-        tag = node.tag
+    def enter(self, node: LexborNode, path: str, tag: str, stack: list) -> None:
         if tag == "table":
             self.tables += 1
             if len(node.css("table")) == 1:
@@ -166,12 +167,12 @@ class _Renderer:
             return
         if tag in BLOCK_TAGS:
             self.flush()
-            stack.append((None, path))
+            stack.append((None, path, None))
         stack.extend(reversed(child_paths(node, path)))
 
-    def add_text(self, text: str, path: str) -> None:
+    def add_text(self, text: str, line_path: str) -> None:
         if self.line_path is None and text.strip():
-            self.line_path = path.rsplit("/", 1)[0]
+            self.line_path = line_path
         self.line.append(text)
 
     def flush(self) -> None:
@@ -202,21 +203,28 @@ def is_hidden(attrs: dict[str, str | None]) -> bool:
     return "hidden" in attrs or bool(_HIDDEN_STYLE.search(attrs.get("style") or ""))
 
 
-def child_paths(node: LexborNode, path: str) -> list[tuple[LexborNode, str]]:
-    """Children with XPath-like paths (div[2] = the second div child).
+def child_paths(node: LexborNode, path: str) -> list[tuple[LexborNode, str, str | None]]:
+    """Children with XPath-like paths (div[2] = the second div child), and their tags.
 
-    Below MAX_PATH_DEPTH a child inherits its parent's path: pathological nesting
-    would otherwise make path strings, and the time to build them, grow quadratically.
+    A text child gets the path its line is attributed to: its parent's (the path of
+    the text node itself would only be cut back to it). Below MAX_PATH_DEPTH a child
+    inherits its parent's path: pathological nesting would otherwise make path
+    strings, and the time to build them, grow quadratically.
     """
-    children = list(node.iter(include_text=True))
-    if path.count("/") >= MAX_PATH_DEPTH:
-        return [(child, path) for child in children]
+    limited = path.count("/") >= MAX_PATH_DEPTH
+    text_path = path.rsplit("/", 1)[0] if limited else path
     counts: dict[str, int] = {}
     out = []
-    for child in children:
-        tag = child.tag or ""
-        counts[tag] = counts.get(tag, 0) + 1
-        out.append((child, f"{path}/{tag}[{counts[tag]}]"))
+    for child in node.iter(include_text=True):
+        tag = child.tag
+        if tag == "-text":
+            out.append((child, text_path, tag))
+        elif limited:
+            out.append((child, path, tag))
+        else:
+            key = tag or ""
+            counts[key] = n = counts.get(key, 0) + 1
+            out.append((child, f"{path}/{key}[{n}]", tag))
     return out
 
 
