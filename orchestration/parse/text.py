@@ -126,16 +126,16 @@ def tokens(text: str, start: int, end: int) -> list[Token]:
     if 0 < start < end and _WORD_CHAR.match(text, start - 1) and _WORD_CHAR.match(text, start):
         pos = _cut_word(text, start, end, out)
     last = pos + len(text[pos:end].rstrip(" \t"))
+    append = out.append
     for m in _TOKEN.finditer(text, pos, end):
-        number, placeholder = m.group(1, 2)
+        kind = m.lastindex
         s, e = m.span()
-        if number is not None:
+        if kind == 1:
+            number = m.group()
             if e < last or _no_unit(text, number, e):
-                out.append(Token(int(number) if number.isdigit() else _number(number), s, e))
-        elif placeholder is not None:
-            out.append(Token(None, s, e, "printed_blank"))
+                append(Token(int(number) if number.isdigit() else _number(number), s, e))
         else:
-            out.append(Token(None, s, e, "blank_cell"))
+            append(Token(None, s, e, "printed_blank" if kind == 2 else "blank_cell"))
     return out
 
 
