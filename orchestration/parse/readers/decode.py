@@ -70,8 +70,10 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
         text = data.decode(encoding, errors="replace").lstrip("\ufeff")
     else:
         _reject_binary_bytes(data[:SNIFF_BYTES])
-        encoding = choose_encoding(data, declared)
-        text = data.decode(encoding, errors="replace")
+        try:
+            text = data.decode("utf-8")  # what choose_encoding picks first, decoded once
+        except UnicodeDecodeError:
+            text = data.decode(choose_encoding(data, declared), errors="replace")
     _reject_binary(text[: SNIFF_BYTES // 2])
     return text
 
