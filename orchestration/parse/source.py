@@ -37,8 +37,8 @@ class Source:
         if not self.anchors:
             return None
         i = bisect.bisect_right(self._starts, offset) - 1
-        if i >= 0 and self.anchors[i].start <= offset < self.anchors[i].end:
-            return dict(self.anchors[i].where)
+        if i >= 0 and offset < (anchor := self.anchors[i]).end:  # its start <= offset: bisect
+            return dict(anchor.where)
         return None
 
     @cached_property
