@@ -88,37 +88,40 @@ class SourceBuilder:
 
     def __init__(self) -> None:
         self._pieces: list[tuple[str, dict[str, Any] | None]] = []
-        self._tail = ""
 
     def add(self, text: str, where: dict[str, Any] | None = None) -> None:
         if text:
             self._pieces.append((text, where))
-            self._tail = (self._tail + text)[-2:]
+
+    def _tail(self) -> str:
+        """The last two characters added (read from the last pieces, which are never empty)."""
+        pieces = self._pieces
+        if not pieces:
+            return ""
+        last = pieces[-1][0]
+        return last[-2:] if len(last) > 1 or len(pieces) == 1 else pieces[-2][0][-1] + last
 
     def newline(self) -> None:
         """End the current line (no-op at the start of a line)."""
-        if self._tail and not self._tail.endswith("\n"):
-            self.add("\n")
+        if self._pieces and not self._pieces[-1][0].endswith("\n"):
+            self._pieces.append(("\n", None))
 
     def blank_line(self) -> None:
         """End the current line and leave at most one empty line after it."""
         self.newline()
-        if self._tail and self._tail != "\n\n":
+        tail = self._tail()
+        if tail and tail != "\n\n":
             self.add("\n")
 
     def line(self, cells: list[tuple[str, dict[str, Any] | None]], sep: str = "\t") -> None:
-        """One table row or text line: cells joined by `sep`, each cell anchored (as `add`
-        would do cell by cell, with the tail updated once)."""
+        """One table row or text line: cells joined by `sep`, each cell anchored."""
         self.newline()
-        pieces = []
+        pieces = self._pieces
         for i, (text, where) in enumerate(cells):
             if i and sep:
                 pieces.append((sep, None))
             if text:
                 pieces.append((text, where))
-        if pieces:
-            self._pieces += pieces
-            self._tail = (self._tail + "".join(t for t, _ in pieces[-2:]))[-2:]
         self.newline()
 
     def build(self, form: str, notes: tuple[str, ...] = ()) -> Source:
