@@ -248,10 +248,14 @@ def row_cells(tr: LexborNode, path: str, hidden: frozenset[int]) -> list[tuple[s
         if tag not in counts or child.mem_id in hidden:
             continue
         counts[tag] += 1
-        text = chain_text(child, hidden)
+        first = child.child
+        if first is not None and first.next is None and first.tag == "-text":  # <td>12</td>
+            text = first.text_content or ""
+        else:
+            text = chain_text(child, hidden)
         if text is None:
             text = cell_text(inline_text(child, hidden))
-        elif _SPACE.search(text):  # a cell without whitespace is already as cell_text leaves it
+        elif not text.isdigit() and _SPACE.search(text):  # without whitespace it is as cell_text leaves it
             text = cell_text(text)
         cells.append((text, {"path": f"{path}/{tag}[{counts[tag]}]"}))
     return cells
