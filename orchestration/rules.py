@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 
 from orchestration.codes import Code, Codes
 
@@ -62,11 +63,12 @@ def evaluate(rule: Code, cells: Cells, codes: Codes) -> list[Verdict]:
     """
     if rule.get("scope") != "column":
         cells = {(c, r): v for (r, c), v in cells.items()}
-    lines = list(dict.fromkeys(k[0] for k in cells))
-    scopes = list(dict.fromkeys(k[1] for k in cells))
+    lines = list(dict.fromkeys(map(itemgetter(0), cells)))
+    scopes = list(dict.fromkeys(map(itemgetter(1), cells)))
     lhs, rhs = _pick(rule.get("lhs"), lines, codes), _pick(rule.get("rhs"), lines, codes)
+    get = cells.get
     return [
-        verdict(rule.code, s, _sum(cells.get((x, s)) for x in lhs), _sum(cells.get((x, s)) for x in rhs))
+        verdict(rule.code, s, _sum([get((x, s)) for x in lhs]), _sum([get((x, s)) for x in rhs]))
         for s in scopes
     ]
 

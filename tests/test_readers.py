@@ -205,6 +205,17 @@ def test_html_anchors_point_at_cells() -> None:
     assert source.locate(blank) == {"path": "table[1]/tr[4]/td[4]"}
 
 
+def test_html_hidden_elements_are_not_read() -> None:
+    page = (
+        '<p>年度报告</p><p hidden>隐藏 1</p><div style="DISPLAY : none">提示 2</div>'
+        '<table><tr><td>行政许可</td><td style="visibility:hidden">9</td><td>12</td>'
+        '<td><span hidden>7</span></td><td><b style="display:none">3</b>4</td></tr></table>'
+        '<p style="color:red">可见 5</p>'
+    )
+    lines = [line for line in read_html(page.encode()).text.splitlines() if line]
+    assert lines == ["年度报告", f"行政许可\t12\t{B}\t4", "可见 5"]
+
+
 def test_html_layout_table_recurses_into_data_table() -> None:
     page = (
         "<table><tr><td><p>年度报告</p><table><tr><td>行政许可</td><td>12</td><td></td></tr></table>"

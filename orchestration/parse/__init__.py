@@ -218,11 +218,14 @@ def _locate(report: Report, source: Source) -> Report:
     if not source.anchors:
         return report
 
-    def at(span: Span | None) -> Span | None:
-        if span is None:
-            return None
-        return span._replace(where=source.locate(span.start))
-
-    cells = tuple(c._replace(span=at(c.span)) for c in report.cells)
-    facts = tuple(dataclasses.replace(f, span=at(f.span)) for f in report.facts)
+    wheres = iter(source.locate_all(c.span.start for c in report.cells if c.span is not None))
+    cells = tuple(
+        c
+        if c.span is None
+        else Cell(c.table, c.keys, c.value, Span(*c.span[:3], next(wheres)), c.null_reason)
+        for c in report.cells
+    )
+    facts = tuple(
+        dataclasses.replace(f, span=Span(*f.span[:3], source.locate(f.span.start))) for f in report.facts
+    )
     return dataclasses.replace(report, cells=cells, facts=facts)

@@ -9,8 +9,8 @@ label. A keyword written "^其他" must follow a list marker (3.其他).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from orchestration.parse.source import BLANK_CELL
 
@@ -24,8 +24,9 @@ LIST_MARKER = re.compile(
 _MARKER_AT = re.compile(_MARKER)
 
 
-@dataclass(frozen=True)
-class Label:
+class Label(NamedTuple):
+    """A row label found in the text (a tuple: a report has dozens)."""
+
     code: str
     start: int
     """Where the row begins: its list marker if one precedes the keyword, else the keyword."""

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from orchestration.parse.text import Compact, compact
+from orchestration.parse.text import Compact, compact, squeeze
 
 _YEAR = r"((?:19|20)[0-9]{2})"
 _PERIOD = re.compile(
@@ -67,11 +67,11 @@ def _title(text: str) -> tuple[int, str | None, tuple[int, int], tuple[int, int]
     for i, (start, line) in enumerate(lines):
         for m in _YEAR_AT.finditer(line):
             following = " ".join(x for _, x in lines[i + 1 : i + 3])
-            tail = re.sub(r"\s+", "", line[m.end() - 1 :] + following)
+            tail = squeeze(line[m.end() - 1 :] + following)
             t = _TITLE_TAIL.match(tail)
             if not t:
                 continue
-            before = _ABOUT.sub("", re.sub(r"\s+", "", line[: m.start()]))
+            before = _ABOUT.sub("", squeeze(line[: m.start()]))
             year = int(m.group(1))
             year_span = (start + m.start(1), start + m.end(1))
             if before:
@@ -79,9 +79,9 @@ def _title(text: str) -> tuple[int, str | None, tuple[int, int], tuple[int, int]
                     org_start = start + len(line) - len(line.lstrip())
                     return year, before, year_span, (org_start, start + m.start())
                 continue
-            if i > 0 and _ORG.match(re.sub(r"\s+", "", lines[i - 1][1])):
+            if i > 0 and _ORG.match(squeeze(lines[i - 1][1])):
                 prev_start, prev = lines[i - 1]
-                return year, re.sub(r"\s+", "", prev), year_span, (prev_start, prev_start + len(prev))
+                return year, squeeze(prev), year_span, (prev_start, prev_start + len(prev))
             org = t.group(1) if t.group(1) and _ORG.match(t.group(1)) else None
             return year, org, year_span, year_span
     return None

@@ -5,6 +5,9 @@ A violated rule becomes a finding; the numbers are never changed.
 
 from __future__ import annotations
 
+from itertools import groupby
+from operator import attrgetter
+
 from orchestration import rules
 from orchestration.codes import Codes
 from orchestration.model import Cell, Finding, RuleResult
@@ -12,8 +15,8 @@ from orchestration.model import Cell, Finding, RuleResult
 
 def reconcile(cells: tuple[Cell, ...], codes: Codes) -> list[RuleResult]:
     tables: dict[str, dict] = {}
-    for c in cells:
-        tables.setdefault(c.table, {})[c.keys] = c.value
+    for name, run in groupby(cells, attrgetter("table")):
+        tables.setdefault(name, {}).update((c.keys, c.value) for c in run)
     verdicts = rules.evaluate_report(tables, codes)
     return verdicts
 

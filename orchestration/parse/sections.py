@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from orchestration.codes import Codes
+from orchestration.parse.text import squeeze
 
 _NUMBERING = re.compile(
     r"^(?:[一二三四五六七八九十]{1,3}[、.]|\([一二三四五六七八九十]{1,3}\)|[0-9]{1,2}[、.])"
@@ -39,7 +40,7 @@ def headings(text: str, codes: Codes) -> dict[str, int]:
         line = text[line_start : line_end if line_end >= 0 else len(text)]
         if len(line) >= 200:
             continue
-        squeezed = re.sub(r"\s+", "", line)
+        squeezed = squeeze(line)
         if "。" in squeezed or "," in squeezed:
             continue
         body = _NUMBERING.sub("", squeezed)

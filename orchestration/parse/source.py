@@ -9,16 +9,17 @@ document so that provenance can point into it (page + bbox, element path, ...).
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 BLANK_CELL = "\ue000"
 """Stands for a table cell that the document printed empty (HTML/DOCX/PDF grids)."""
 
 
-@dataclass(frozen=True)
-class Anchor:
-    """`text[start:end]` came from `where` in the original document."""
+class Anchor(NamedTuple):
+    """`text[start:end]` came from `where` in the original document (a tuple: a page has hundreds)."""
 
     start: int
     end: int
@@ -34,10 +35,18 @@ class Source:
 
     def locate(self, offset: int) -> dict[str, Any] | None:
         """The original location of the character at `offset`, if a reader recorded one."""
-        if not self.anchors:
-            return None
-        starts = [a.start for a in self.anchors]
-        i = bisect.bisect_right(starts, offset) - 1
-        if i >= 0 and self.anchors[i].start <= offset < self.anchors[i].end:
-            return dict(self.anchors[i].where)
-        return None
+        return self.locate_all((offset,))[0]
+
+    def locate_all(self, offsets: Iterable[int]) -> list[dict[str, Any] | None]:
+        """`locate` for many offsets (every cell of a report) in one loop."""
+        anchors, starts, out = self.anchors, self._starts, []
+        for offset in offsets:
+            i = bisect.bisect_right(starts, offset) - 1
+            anchor = anchors[i] if i >= 0 else None  # its start <= offset: bisect
+            out.append(dict(anchor.where) if anchor is not None and offset < anchor.end else None)
+        return out
+
+    @cached_property
+    def _starts(self) -> list[int]:
+        """Anchor starts, built once: `locate` runs for every cell and fact of a report."""
+        return [a.start for a in self.anchors]

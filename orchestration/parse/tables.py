@@ -15,7 +15,7 @@ from orchestration.codes import Codes
 from orchestration.model import Cell, ExtraCell, Finding, Span
 from orchestration.parse.labels import Label, find_in_order
 from orchestration.parse.sections import Region
-from orchestration.parse.text import Lines, Token, tokens
+from orchestration.parse.text import Lines, Token, squeeze, tokens
 
 
 @dataclass
@@ -44,7 +44,11 @@ def place_row(
 ) -> tuple[list[Cell], list[Finding]]:
     """Cells of one row from its printed tokens."""
     if len(toks) == len(columns):
-        return [_cell(ctx, table, row, col, tok) for col, tok in zip(columns, toks, strict=True)], []
+        line = ctx.lines.line
+        return [
+            Cell(table, (row, col), tok.value, Span(line(tok.start), tok.start, tok.end), tok.blank)
+            for col, tok in zip(columns, toks, strict=True)
+        ], []
     reason = "cells_lost" if len(toks) < len(columns) else "too_many_values"
     where = ctx.span(label.start, label.end)
     cells = [Cell(table, (row, col), None, where, reason) for col in columns]
@@ -55,10 +59,6 @@ def place_row(
         where,
     )
     return cells, [finding]
-
-
-def _cell(ctx: Ctx, table: str, row: str, col: str, tok: Token) -> Cell:
-    return Cell(table, (row, col), tok.value, ctx.span(tok.start, tok.end), tok.blank)
 
 
 def null_table(
@@ -97,7 +97,7 @@ def applications(ctx: Ctx, region: Region | None, template: str) -> TableResult:
     result.used_fallback = result.variant is None
     rows = codes.template_rows(result.variant or template)
     header_end = labels[0].start
-    header = re.sub(r"\s+", "", ctx.text[region.start : header_end])
+    header = squeeze(ctx.text[region.start : header_end])
     labels = [lab for lab in labels if lab.code in rows]
     segments = segment_tokens(ctx, labels, region.end)
     placed = {}
@@ -134,7 +134,7 @@ def _split_unknown_row(ctx: Ctx, label: Label, toks: list[Token], n: int, result
     if len(toks) <= n:
         return toks
     gap_text = ctx.text[toks[n - 1].end : toks[n].start]
-    extra_label = re.sub(r"\s+", "", gap_text)
+    extra_label = squeeze(gap_text)
     if len(re.findall(r"[\u4e00-\u9fff]", extra_label)) < 2:
         return toks
     for i, tok in enumerate(toks[n:]):
@@ -201,7 +201,7 @@ def disclosures(ctx: Ctx, region: Region | None, template: str) -> TableResult:
     previous_end = region.start
     variant = None
     for label, toks in zip(labels, segments, strict=True):
-        header = re.sub(r"\s+", "", ctx.text[previous_end : label.start])
+        header = squeeze(ctx.text[previous_end : label.start])
         shown = _measure_variant(label.code, header, codes) or variant
         result.used_fallback |= shown is None
         variant = shown or template
@@ -224,7 +224,7 @@ def disclosures(ctx: Ctx, region: Region | None, template: str) -> TableResult:
 
 
 def _has_measure_header(section: str, codes: Codes) -> bool:
-    squeezed = re.sub(r"\s+", "", section)
+    squeezed = squeeze(section)
     return any(k in squeezed for m in codes.measures.values() for k in m.match)
 
 
@@ -256,7 +256,7 @@ def reviews(ctx: Ctx, region: Region | None) -> TableResult:
     result = TableResult()
     if region is None:
         return result
-    body = re.sub(r"\s+", "", ctx.text[region.start : region.end])
+    body = squeeze(ctx.text[region.start : region.end])
     if not any(k in body for k in _REVIEW_HEADER):
         return result
     keys = [(p, o) for p in codes.proceedings for o in codes.outcomes]

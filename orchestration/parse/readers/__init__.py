@@ -8,6 +8,7 @@ are imported lazily so that reading plain text never loads PDFium or python-docx
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 from typing import Any
 
 from orchestration.parse.detect import detect_form
@@ -87,31 +88,40 @@ class SourceBuilder:
 
     def __init__(self) -> None:
         self._pieces: list[tuple[str, dict[str, Any] | None]] = []
-        self._tail = ""
 
     def add(self, text: str, where: dict[str, Any] | None = None) -> None:
         if text:
             self._pieces.append((text, where))
-            self._tail = (self._tail + text)[-2:]
+
+    def _tail(self) -> str:
+        """The last two characters added (read from the last pieces, which are never empty)."""
+        pieces = self._pieces
+        if not pieces:
+            return ""
+        last = pieces[-1][0]
+        return last[-2:] if len(last) > 1 or len(pieces) == 1 else pieces[-2][0][-1] + last
 
     def newline(self) -> None:
         """End the current line (no-op at the start of a line)."""
-        if self._tail and not self._tail.endswith("\n"):
-            self.add("\n")
+        if self._pieces and not self._pieces[-1][0].endswith("\n"):
+            self._pieces.append(("\n", None))
 
     def blank_line(self) -> None:
         """End the current line and leave at most one empty line after it."""
         self.newline()
-        if self._tail and self._tail != "\n\n":
+        tail = self._tail()
+        if tail and tail != "\n\n":
             self.add("\n")
 
     def line(self, cells: list[tuple[str, dict[str, Any] | None]], sep: str = "\t") -> None:
         """One table row or text line: cells joined by `sep`, each cell anchored."""
         self.newline()
+        pieces = self._pieces
         for i, (text, where) in enumerate(cells):
-            if i:
-                self.add(sep)
-            self.add(text, where)
+            if i and sep:
+                pieces.append((sep, None))
+            if text:
+                pieces.append((text, where))
         self.newline()
 
     def build(self, form: str, notes: tuple[str, ...] = ()) -> Source:
@@ -119,15 +129,14 @@ class SourceBuilder:
         if looks_traditional("".join(t for t, _ in pieces[:5000])):
             pieces = [(simplify(t), w) for t, w in pieces]
             notes = (*notes, "converted traditional characters to simplified (opencc t2s)")
-        out: list[str] = []
-        anchors: list[Anchor] = []
-        pos = 0
-        for text, where in pieces:
-            if where is not None:
-                anchors.append(Anchor(pos, pos + len(text), where))
-            out.append(text)
-            pos += len(text)
-        text = "".join(out)
+        texts = [t for t, _ in pieces]
+        text = "".join(texts)
         if not text.strip():
             raise EmptyInput(f"the {form} document holds no text")
-        return Source(text=text, form=form, anchors=tuple(anchors), notes=notes)
+        starts = accumulate(map(len, texts), initial=0)
+        anchors = tuple(
+            Anchor(start, start + len(t), where)
+            for (t, where), start in zip(pieces, starts, strict=False)
+            if where is not None
+        )
+        return Source(text=text, form=form, anchors=anchors, notes=notes)

@@ -12,7 +12,6 @@ blocks and the inner tables become grids.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -115,7 +114,7 @@ def read_html(data: bytes) -> Source:
         builder.line([(title_text, {"path": "head/title"})])
     root = tree.body or tree.root
     if root is not None:
-        _Renderer(builder).render(root, root.tag or "body")
+        _Renderer(builder, hidden_nodes(tree)).render(root, root.tag or "body")
     return builder.build("html")
 
 
@@ -125,36 +124,38 @@ def declared_charset(head: bytes) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
-@dataclass
-class _Cell:
-    text: str
-    where: dict[str, Any]
+def hidden_nodes(tree: LexborHTMLParser) -> frozenset[int]:
+    """The `mem_id` of every element hidden by markup, found once by CSS so that the
+    walk never builds a node's attribute dict (the costliest read per node)."""
+    return frozenset(n.mem_id for n in tree.css("[hidden], [style]") if is_hidden(n.attributes))
 
 
 class _Renderer:
     """Walks the DOM iteratively (deeply nested pages must not hit the recursion limit)."""
 
-    def __init__(self, builder: SourceBuilder) -> None:
+    def __init__(self, builder: SourceBuilder, hidden: frozenset[int]) -> None:
         self.builder = builder
+        self.hidden = hidden
         self.tables = 0
         self.line: list[str] = []
         self.line_path: str | None = None
 
     def render(self, root: LexborNode, path: str) -> None:
-        stack: list[tuple[LexborNode | None, str]] = [(root, path)]
+        """Depth first; a stack entry is (node, path, tag), or (None, ...) where a block ends.
+        A text node's entry carries the path of the element its line is attributed to."""
+        hidden = self.hidden
+        stack: list[tuple[LexborNode | None, str, str | None]] = [(root, path, root.tag)]
         while stack:
-            node, path = stack.pop()
+            node, path, tag = stack.pop()
             if node is None:
                 self.flush()
-                continue
-            if node.tag == "-text":
+            elif tag == "-text":
                 self.add_text(node.text_content or "", path)
-            elif node.is_element_node and not is_dropped(node):
-                self.enter(node, path, stack)
+            elif node.is_element_node and tag not in DROP_TAGS and node.mem_id not in hidden:
+                self.enter(node, path, tag, stack)
         self.flush()
 
-    def enter(self, node: LexborNode, path: str, stack: list) -> None:
-        tag = node.tag
+    def enter(self, node: LexborNode, path: str, tag: str, stack: list) -> None:
         if tag == "table":
             self.tables += 1
             if len(node.css("table")) == 1:
@@ -166,12 +167,12 @@ class _Renderer:
             return
         if tag in BLOCK_TAGS:
             self.flush()
-            stack.append((None, path))
+            stack.append((None, path, None))
         stack.extend(reversed(child_paths(node, path)))
 
-    def add_text(self, text: str, path: str) -> None:
+    def add_text(self, text: str, line_path: str) -> None:
         if self.line_path is None and text.strip():
-            self.line_path = path.rsplit("/", 1)[0]
+            self.line_path = line_path
         self.line.append(text)
 
     def flush(self) -> None:
@@ -182,17 +183,18 @@ class _Renderer:
 
     def render_table(self, table: LexborNode, number: int) -> None:
         caption = table.css_first("caption")
-        if caption is not None and (text := cell_text(inline_text(caption))):
+        if caption is not None and (text := cell_text(inline_text(caption, self.hidden))):
             self.builder.line([(text, {"path": f"table[{number}]/caption"})])
-        rows = [row_cells(tr, f"table[{number}]/tr[{r}]") for r, tr in enumerate(table_rows(table), 1)]
-        for line in grid_lines(rows):
-            self.builder.line(line)
+        for r, tr in enumerate(table_rows(table), 1):
+            cells = row_cells(tr, f"table[{number}]/tr[{r}]", self.hidden)
+            if any(text for text, _ in cells):
+                self.builder.line([(text or BLANK_CELL, where) for text, where in cells])
         self.builder.blank_line()
 
 
-def is_dropped(node: LexborNode) -> bool:
-    """Script/style/navigation/form junk and elements hidden by markup."""
-    return node.tag in DROP_TAGS or is_hidden(node.attributes)
+def is_dropped(node: LexborNode, hidden: frozenset[int]) -> bool:
+    """Script/style/navigation/form junk and elements hidden by markup (see `hidden_nodes`)."""
+    return node.tag in DROP_TAGS or node.mem_id in hidden
 
 
 def is_hidden(attrs: dict[str, str | None]) -> bool:
@@ -201,21 +203,28 @@ def is_hidden(attrs: dict[str, str | None]) -> bool:
     return "hidden" in attrs or bool(_HIDDEN_STYLE.search(attrs.get("style") or ""))
 
 
-def child_paths(node: LexborNode, path: str) -> list[tuple[LexborNode, str]]:
-    """Children with XPath-like paths (div[2] = the second div child).
+def child_paths(node: LexborNode, path: str) -> list[tuple[LexborNode, str, str | None]]:
+    """Children with XPath-like paths (div[2] = the second div child), and their tags.
 
-    Below MAX_PATH_DEPTH a child inherits its parent's path: pathological nesting
-    would otherwise make path strings, and the time to build them, grow quadratically.
+    A text child gets the path its line is attributed to: its parent's (the path of
+    the text node itself would only be cut back to it). Below MAX_PATH_DEPTH a child
+    inherits its parent's path: pathological nesting would otherwise make path
+    strings, and the time to build them, grow quadratically.
     """
-    children = list(node.iter(include_text=True))
-    if path.count("/") >= MAX_PATH_DEPTH:
-        return [(child, path) for child in children]
+    limited = path.count("/") >= MAX_PATH_DEPTH
+    text_path = path.rsplit("/", 1)[0] if limited else path
     counts: dict[str, int] = {}
     out = []
-    for child in children:
-        tag = child.tag or ""
-        counts[tag] = counts.get(tag, 0) + 1
-        out.append((child, f"{path}/{tag}[{counts[tag]}]"))
+    for child in node.iter(include_text=True):
+        tag = child.tag
+        if tag == "-text":
+            out.append((child, text_path, tag))
+        elif limited:
+            out.append((child, path, tag))
+        else:
+            key = tag or ""
+            counts[key] = n = counts.get(key, 0) + 1
+            out.append((child, f"{path}/{key}[{n}]", tag))
     return out
 
 
@@ -230,27 +239,29 @@ def table_rows(table: LexborNode) -> list[LexborNode]:
     return rows
 
 
-def row_cells(tr: LexborNode, path: str) -> list[_Cell]:
+def row_cells(tr: LexborNode, path: str, hidden: frozenset[int]) -> list[tuple[str, dict[str, Any]]]:
+    """The row's visible cells: (text, where), an empty cell's text empty."""
     counts = {"td": 0, "th": 0}
     cells = []
     for child in tr.iter():
         tag = child.tag
-        if tag not in counts:
-            continue
-        attrs = child.attributes
-        if is_hidden(attrs):
+        if tag not in counts or child.mem_id in hidden:
             continue
         counts[tag] += 1
-        text = chain_text(child)
+        first = child.child
+        if first is not None and first.next is None and first.tag == "-text":  # <td>12</td>
+            text = first.text_content or ""
+        else:
+            text = chain_text(child, hidden)
         if text is None:
-            text = cell_text(inline_text(child))
-        elif _SPACE.search(text):  # a cell without whitespace is already as cell_text leaves it
+            text = cell_text(inline_text(child, hidden))
+        elif not text.isdigit() and _SPACE.search(text):  # without whitespace it is as cell_text leaves it
             text = cell_text(text)
-        cells.append(_Cell(text, {"path": f"{path}/{tag}[{counts[tag]}]"}))
+        cells.append((text, {"path": f"{path}/{tag}[{counts[tag]}]"}))
     return cells
 
 
-def chain_text(node: LexborNode) -> str | None:
+def chain_text(node: LexborNode, hidden: frozenset[int]) -> str | None:
     """The text of a cell whose content is one text node, maybe wrapped in single elements
     (<td><p><span>12</span></p></td>, the common case); None for anything else. Walking
     the whole subtree (inline_text) costs ten times more."""
@@ -260,13 +271,13 @@ def chain_text(node: LexborNode) -> str | None:
             return None
         if current.tag == "-text":
             return current.text_content or ""
-        if is_dropped(current):
+        if is_dropped(current, hidden):
             return None
         current = current.child
     return ""
 
 
-def inline_text(node: LexborNode) -> str:
+def inline_text(node: LexborNode, hidden: frozenset[int]) -> str:
     """Text of a subtree with block and <br> boundaries as newlines, junk skipped."""
     parts: list[str] = []
     stack: list[LexborNode | None] = [node]
@@ -276,15 +287,9 @@ def inline_text(node: LexborNode) -> str:
             parts.append("\n")
         elif current.tag == "-text":
             parts.append(current.text_content or "")
-        elif current.is_element_node and not is_dropped(current):
+        elif current.is_element_node and not is_dropped(current, hidden):
             if current.tag == "br" or current.tag in BLOCK_TAGS:
                 parts.append("\n")
                 stack.append(None)
             stack.extend(reversed(list(current.iter(include_text=True))))
     return "".join(parts)
-
-
-def grid_lines(rows: list[list[_Cell]]) -> list[list[tuple[str, dict[str, Any]]]]:
-    """Per row the cells that start in it, in column order, empty cells as BLANK_CELL;
-    rows with no text at all (spacers, fully empty rows) are dropped."""
-    return [[(c.text or BLANK_CELL, c.where) for c in cells] for cells in rows if any(c.text for c in cells)]
