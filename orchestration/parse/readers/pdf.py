@@ -222,6 +222,11 @@ def _display_transform(page: pdfium.PdfPage):
     return transform
 
 
+_UNKNOWN = "\ufffd"
+"""A printed glyph whose font maps it to a control code: its meaning is unknown, so a number
+with one inside (6?6) is not a number; dropping it would read 66."""
+
+
 class _CharReader:
     """Characters of one PDFium text page, with reusable ctypes out-parameters."""
 
@@ -246,9 +251,11 @@ class _CharReader:
             if pdfium_c.FPDFText_IsGenerated(tp, i):
                 gap_before = gap_before or code == 0x20
                 continue
-            if code < 0x20 or code in (0xFFFE, 0xFFFF, 0xFEFF):
+            if code in (0x09, 0x0A, 0x0D, 0xFEFF):
                 continue
-            char = self.char(i, chr(code), gap_before)
+            char = self.char(
+                i, _UNKNOWN if code < 0x20 or code in (0xFFFE, 0xFFFF) else chr(code), gap_before
+            )
             if char is not None:
                 self.unmapped += pdfium_c.FPDFText_HasUnicodeMapError(tp, i) == 1 or 0xE000 <= code <= 0xF8FF
                 chars.append(char)
