@@ -124,7 +124,7 @@ def run(n: int, seed: int, progress: int) -> int:
     worker = Worker(seed)
     forms, results, by_form_result = Counter(), Counter(), Counter()
     times, peaks, problems = [], [], []
-    slowest = (0.0, -1)
+    slowest, reported = (0.0, -1), 0
     started = time.perf_counter()
     for index in range(n):
         answer = worker.run(index)
@@ -144,6 +144,9 @@ def run(n: int, seed: int, progress: int) -> int:
             problems.append((index, "exception", outcome.error.strip().splitlines()[-1]))
         for v in outcome.violations:
             problems.append((index, "violation", v))
+        for problem in problems[reported:]:
+            print(f"  input {problem[0]}: {problem[1]}: {problem[2]}", file=sys.stderr, flush=True)
+        reported = len(problems)
         if progress and (index + 1) % progress == 0:
             rate = (index + 1) / (time.perf_counter() - started)
             print(

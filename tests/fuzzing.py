@@ -509,42 +509,61 @@ def violations(report: Report, source: Source, data: bytes) -> list[str]:
 
 
 class _PdfPlaces:
-    """The words PDFium finds in the page box a PDF cell's provenance names (the reader's display
-    coordinates, origin top-left, mapped back to PDF user space)."""
+    """The glyphs PDFium finds on the page and in the box a PDF cell's provenance names (the
+    reader's display coordinates: origin top-left), read on their own: every non-generated
+    character whose loose box has its centre in the cell's box, left to right, a glyph
+    printed twice in one place (fake bold) once."""
 
     def __init__(self, data: bytes):
         import pypdfium2 as pdfium
 
         self.pdf = pdfium.PdfDocument(data)
-        self.pages: dict[int, tuple | None] = {}
-        self.open: list = []
+        self.pages: dict[int, list | None] = {}
 
     def check(self, name: str, value: float, where: dict) -> list[str]:
         x0, top, x1, bottom = where["bbox"]
-        page = self._page(where["page"] - 1)
-        if page is None:
+        chars = self._chars(where["page"] - 1)
+        if chars is None:
             return []
-        left, page_top, textpage = page
-        box = (left + x0 - 0.5, page_top - bottom - 0.5, left + x1 + 0.5, page_top - top + 0.5)
-        printed = fold(textpage.get_text_bounded(*box))
-        if value not in {_as_number(t) for t in re.split(r"\s+", printed) if t}:
-            return [f"{name} = {value}, but page {where['page']} box {where['bbox']} prints {printed!r}"]
+        inside = sorted(
+            (cx0, ch, cx1)
+            for ch, cx0, ctop, cx1, cbottom in chars
+            if x0 - 0.5 <= (cx0 + cx1) / 2 <= x1 + 0.5 and top - 0.5 <= (ctop + cbottom) / 2 <= bottom + 0.5
+        )
+        printed, last = [], None
+        for cx0, ch, cx1 in inside:
+            if ch.isspace() or (
+                last is not None and ch == last[1] and abs(cx0 - last[0]) < 0.3 * (cx1 - cx0 or 1)
+            ):
+                continue
+            printed.append(ch)
+            last = (cx0, ch)
+        text = fold("".join(printed))
+        if _as_number(text) != value:
+            return [f"{name} = {value}, but page {where['page']} box {where['bbox']} prints {text!r}"]
         return []
 
-    def _page(self, index: int):
-        """(left, top, text page) of an unrotated page (a rotated one is not checked here)."""
+    def _chars(self, index: int) -> list | None:
+        """(char, x0, top, x1, bottom) of a page's glyphs; None for a rotated page (not checked)."""
         if index not in self.pages:
+            import pypdfium2.raw as pdfium_c
+
             page = self.pdf[index]
-            self.open.append(page)
-            if page.get_rotation() % 360:
-                self.pages[index] = None
-            else:
-                left, _, _, top = page.get_bbox()
-                self.pages[index] = (left, top, page.get_textpage())
-                self.open.append(self.pages[index][2])
+            chars = None
+            if not page.get_rotation() % 360:
+                left, _, _, page_top = page.get_bbox()
+                textpage = page.get_textpage()
+                chars = []
+                for i in range(textpage.count_chars()):
+                    if pdfium_c.FPDFText_IsGenerated(textpage.raw, i) == 1:
+                        continue
+                    ch = chr(min(pdfium_c.FPDFText_GetUnicode(textpage.raw, i), 0x10FFFF))
+                    cl, cb, cr, ct = textpage.get_charbox(i, loose=True)
+                    chars.append((ch, cl - left, page_top - ct, cr - left, page_top - cb))
+                textpage.close()
+            page.close()
+            self.pages[index] = chars
         return self.pages[index]
 
     def close(self) -> None:
-        for handle in reversed(self.open):
-            handle.close()
         self.pdf.close()

@@ -98,3 +98,69 @@ def test_pdf_digits_around_an_unmapped_glyph_are_not_read_as_one_number():
     before = sum(c.value is not None for c in parse_bytes(original).cells)
     after = sum(c.value is not None for c in report.cells)
     assert after < before
+
+
+def _pdf_input(seed_name: str, ops: tuple[tuple[int, int], ...]) -> bytes:
+    """A fuzz input of bench/fuzz.py, rebuilt from its seed and mutations."""
+    index = next(i for i, s in enumerate(fuzzing.seeds("pdf")) if s.name == seed_name)
+    return fuzzing.Input("pdf", index, ops).build()
+
+
+def _glyphs(data: bytes) -> list[tuple[int, int, tuple[float, float, float, float]]]:
+    """(page, code PDFium reports, loose box) of every glyph of a PDF."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    out = []
+    pdf = pdfium.PdfDocument(data)
+    for number in range(len(pdf)):
+        textpage = pdf[number].get_textpage()
+        for i in range(textpage.count_chars()):
+            if pdfium_c.FPDFText_IsGenerated(textpage.raw, i) != 1:
+                code = pdfium_c.FPDFText_GetUnicode(textpage.raw, i)
+                out.append((number, code, textpage.get_charbox(i, loose=True)))
+        textpage.close()
+    pdf.close()
+    return out
+
+
+def test_pdf_digits_printed_over_each_other_are_not_read_as_either():
+    """Found by the fuzzer: a 2 printed over an 8 (a moved text position) read as 8, the 2
+    going to a line of its own."""
+    data = _pdf_input("sample_county_2024.pdf", ((15, 2260153738), (32, 3869133186)))
+    digits = [(p, code, box) for p, code, box in _glyphs(data) if 0x30 <= code <= 0x39]
+    assert any(
+        p == q and a != b and min(x[2], y[2]) - max(x[0], y[0]) > 0.5 * (x[2] - x[0]) and abs(x[1] - y[1]) < 1
+        for i, (p, a, x) in enumerate(digits)
+        for q, b, y in digits[i + 1 :]
+    ), "the input no longer overprints two digits"
+    report = parse_bytes(data)
+    assert fuzzing.violations(report, read_source(data), data) == []
+
+
+def test_pdf_half_a_surrogate_pair_is_an_unknown_mark_not_a_crash():
+    """Found by the fuzzer: a lone low surrogate from PDFium reached OpenCC and raised UnicodeEncodeError."""
+    data = _pdf_input(
+        "hongze_district_2024.pdf",
+        ((17, 136118343), (13, 2903355436), (9, 3002464868), (0, 1294749270)),
+    )
+    codes = [code for _, code, _ in _glyphs(data)]
+    assert any(
+        0xDC00 <= c < 0xE000 and not 0xD800 <= p < 0xDC00 for p, c in zip([0, *codes], codes, strict=False)
+    )
+    outcome = fuzzing.check(data)
+    assert outcome.result != "exception", outcome.error
+    assert outcome.violations == []
+
+
+@pytest.mark.parametrize(
+    ("printed", "read"),
+    [("4,500", 4500), ("4 ,500", None), ("4, 500", None), ("4 500", None), ("4. 5", None), (" 4 ", 4)],
+)
+def test_a_stated_figure_split_by_a_space_is_not_joined(printed, read):
+    """Found by the fuzzer: 收取…费 3 ,940 元 read as 3940 (whitespace was dropped next to a comma)."""
+    text = fuzzing.seeds("text")[0].data.decode("utf-8")
+    assert "收到依申请公开4件" in text
+    report = parse_bytes(text.replace("收到依申请公开4件", f"收到依申请公开{printed}件").encode("utf-8"))
+    facts = {f.name: f.value for f in report.facts}
+    assert facts.get("applications_received") == read
