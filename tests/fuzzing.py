@@ -473,6 +473,40 @@ def _as_number(text: str) -> float | None:
     return float(text.replace(",", "")) if _CELL_NUMBER.fullmatch(text) else None
 
 
+def _words(chars: list[tuple[str, float, float, float, float]]) -> list[str]:
+    """Glyphs (char, x0, top, x1, bottom) as words: lines by vertical overlap, left to right,
+    split at a gap; a glyph printed twice in one place (fake bold) counts once, two different
+    glyphs printed over each other both stay (so 2 over 8 reads 28, never 8)."""
+    lines: list[list] = []
+    for c in sorted(chars, key=lambda c: (c[2] + c[4]) / 2):
+        middle = (c[2] + c[4]) / 2
+        if lines and middle - lines[-1][0] <= 0.5 * max(c[4] - c[2], 1.0):
+            lines[-1][1].append(c)
+        else:
+            lines.append([middle, [c]])
+    words = []
+    for _, line in lines:
+        word, last = "", None
+        for c in sorted(line, key=lambda c: c[1]):
+            if c[0].isspace():
+                word, last = _flush(words, word), None
+                continue
+            width = max(c[3] - c[1], 0.1)
+            if last is not None and c[0] == last[0] and abs(c[1] - last[1]) < 0.3 * width:
+                continue
+            if last is not None and c[1] - last[3] > 0.25 * max(c[4] - c[2], 1.0):
+                word = _flush(words, word)
+            word, last = word + c[0], c
+        _flush(words, word)
+    return words
+
+
+def _flush(words: list[str], word: str) -> str:
+    if word:
+        words.append(word)
+    return ""
+
+
 def violations(report: Report, source: Source, data: bytes) -> list[str]:
     """Every number of the report that its recorded place in the input does not hold."""
     text = fold(source.text)
@@ -509,10 +543,9 @@ def violations(report: Report, source: Source, data: bytes) -> list[str]:
 
 
 class _PdfPlaces:
-    """The glyphs PDFium finds on the page and in the box a PDF cell's provenance names (the
-    reader's display coordinates: origin top-left), read on their own: every non-generated
-    character whose loose box has its centre in the cell's box, left to right, a glyph
-    printed twice in one place (fake bold) once."""
+    """The words PDFium's glyphs make in the box a PDF cell's provenance names (the reader's
+    display coordinates, origin top-left), read on their own: the box may be a word's or a
+    table cell's, so the cell's number must be one of the words printed in it."""
 
     def __init__(self, data: bytes):
         import pypdfium2 as pdfium
@@ -525,22 +558,14 @@ class _PdfPlaces:
         chars = self._chars(where["page"] - 1)
         if chars is None:
             return []
-        inside = sorted(
-            (cx0, ch, cx1)
-            for ch, cx0, ctop, cx1, cbottom in chars
-            if x0 - 0.5 <= (cx0 + cx1) / 2 <= x1 + 0.5 and top - 0.5 <= (ctop + cbottom) / 2 <= bottom + 0.5
-        )
-        printed, last = [], None
-        for cx0, ch, cx1 in inside:
-            if ch.isspace() or (
-                last is not None and ch == last[1] and abs(cx0 - last[0]) < 0.3 * (cx1 - cx0 or 1)
-            ):
-                continue
-            printed.append(ch)
-            last = (cx0, ch)
-        text = fold("".join(printed))
-        if _as_number(text) != value:
-            return [f"{name} = {value}, but page {where['page']} box {where['bbox']} prints {text!r}"]
+        inside = [
+            c
+            for c in chars
+            if x0 - 0.5 <= (c[1] + c[3]) / 2 <= x1 + 0.5 and top - 0.5 <= (c[2] + c[4]) / 2 <= bottom + 0.5
+        ]
+        words = _words(inside)
+        if value not in {_as_number(fold(w)) for w in words}:
+            return [f"{name} = {value}, but page {where['page']} box {where['bbox']} prints {words!r}"]
         return []
 
     def _chars(self, index: int) -> list | None:

@@ -461,17 +461,25 @@ def split_words(row: list[_Char]) -> list[_Word]:
 
 
 def mark_overprints(words: list[_Word]) -> list[_Word]:
-    """Words printed over other words on their line (fake bold aside): what shows there is
-    unknown, so both read as unknown marks, never as either word (a 2 over an 8 is not 8)."""
-    ordered = sorted(words, key=lambda w: w.baseline)
+    """Words printed over other words (their boxes mostly cover each other; fake bold aside):
+    what shows there is unknown, so both read as unknown marks, never as either word (a 2
+    printed over an 8 is not 8, nor is a tall 0 drawn across 16 nothing)."""
+    ordered = sorted(words, key=lambda w: w.top)
     for i, a in enumerate(ordered):
         for b in ordered[i + 1 :]:
-            if b.baseline - a.baseline > LINE_TOLERANCE * a.size:
+            if b.top >= a.bottom:
                 break
-            narrower = min(a.x1 - a.x0, b.x1 - b.x0)
-            if a.text != b.text and narrower > 0 and min(a.x1, b.x1) - max(a.x0, b.x0) > 0.5 * narrower:
+            if a.text != b.text and _covers(a, b):
                 a.text, b.text = _UNKNOWN * len(a.text), _UNKNOWN * len(b.text)
     return words
+
+
+def _covers(a: _Word, b: _Word) -> bool:
+    """Over half of the narrower word's width and of the shorter one's height overlap."""
+    width = min(a.x1, b.x1) - max(a.x0, b.x0)
+    height = min(a.bottom, b.bottom) - max(a.top, b.top)
+    narrower, shorter = min(a.x1 - a.x0, b.x1 - b.x0), min(a.bottom - a.top, b.bottom - b.top)
+    return narrower > 0 and shorter > 0 and width > 0.5 * narrower and height > 0.5 * shorter
 
 
 def _close_word(words: list[_Word], chars: list[_Char]) -> None:
