@@ -138,6 +138,16 @@ def test_pdf_digits_printed_over_each_other_are_not_read_as_either():
     assert fuzzing.violations(report, read_source(data), data) == []
 
 
+def test_pdf_a_digit_drawn_across_a_number_makes_it_unknown():
+    """Found by the fuzzer: a 0 stretched tall (an edited text matrix) across a printed 16 read as 16."""
+    data = _pdf_input("synthetic-4001", ((62, 2574427538),))
+    digits = [(p, code, box) for p, code, box in _glyphs(data) if 0x30 <= code <= 0x39]
+    tall = [(p, box) for p, _, box in digits if box[3] - box[1] > 3 * 9]
+    assert tall, "the input no longer stretches a digit"
+    report = parse_bytes(data)
+    assert fuzzing.violations(report, read_source(data), data) == []
+
+
 def test_pdf_half_a_surrogate_pair_is_an_unknown_mark_not_a_crash():
     """Found by the fuzzer: a lone low surrogate from PDFium reached OpenCC and raised UnicodeEncodeError."""
     data = _pdf_input(
