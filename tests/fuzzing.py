@@ -479,13 +479,13 @@ def _words(chars: list[tuple[str, float, float, float, float]]) -> list[str]:
     glyphs printed over each other both stay (so 2 over 8 reads 28, never 8)."""
     lines: list[list] = []
     for c in sorted(chars, key=lambda c: (c[2] + c[4]) / 2):
-        middle = (c[2] + c[4]) / 2
-        if lines and middle - lines[-1][0] <= 0.5 * max(c[4] - c[2], 1.0):
-            lines[-1][1].append(c)
+        if lines and _same_line(lines[-1], c):
+            lines[-1][0], lines[-1][1] = min(lines[-1][0], c[2]), max(lines[-1][1], c[4])
+            lines[-1][2].append(c)
         else:
-            lines.append([middle, [c]])
+            lines.append([c[2], c[4], [c]])
     words = []
-    for _, line in lines:
+    for _, _, line in lines:
         word, last = "", None
         for c in sorted(line, key=lambda c: c[1]):
             if c[0].isspace():
@@ -494,11 +494,16 @@ def _words(chars: list[tuple[str, float, float, float, float]]) -> list[str]:
             width = max(c[3] - c[1], 0.1)
             if last is not None and c[0] == last[0] and abs(c[1] - last[1]) < 0.3 * width:
                 continue
-            if last is not None and c[1] - last[3] > 0.25 * max(c[4] - c[2], 1.0):
+            if last is not None and c[1] - last[3] > 0.25 * max(min(c[4] - c[2], last[4] - last[2]), 1.0):
                 word = _flush(words, word)
             word, last = word + c[0], c
         _flush(words, word)
     return words
+
+
+def _same_line(line: list, c: tuple) -> bool:
+    """The glyph's middle lies within the line's vertical extent (a point or comma is shorter than digits)."""
+    return line[0] - 0.5 <= (c[2] + c[4]) / 2 <= line[1] + 0.5
 
 
 def _flush(words: list[str], word: str) -> str:
