@@ -549,8 +549,9 @@ def violations(report: Report, source: Source, data: bytes) -> list[str]:
 
 class _PdfPlaces:
     """The words PDFium's glyphs make in the box a PDF cell's provenance names (the reader's
-    display coordinates, origin top-left), read on their own: the box may be a word's or a
-    table cell's, so the cell's number must be one of the words printed in it."""
+    display coordinates, origin top-left), read on their own: a glyph is in the box when the
+    centre of its loose or tight box is; the box may be a word's or a table cell's, so the
+    cell's number must be one of the words printed in it."""
 
     def __init__(self, data: bytes):
         import pypdfium2 as pdfium
@@ -563,10 +564,14 @@ class _PdfPlaces:
         chars = self._chars(where["page"] - 1)
         if chars is None:
             return []
+
+        def within(c: tuple) -> bool:
+            return (
+                x0 - 0.5 <= (c[1] + c[3]) / 2 <= x1 + 0.5 and top - 0.5 <= (c[2] + c[4]) / 2 <= bottom + 0.5
+            )
+
         inside = [
-            c
-            for c in chars
-            if x0 - 0.5 <= (c[1] + c[3]) / 2 <= x1 + 0.5 and top - 0.5 <= (c[2] + c[4]) / 2 <= bottom + 0.5
+            loose if within(loose) else tight for loose, tight in chars if within(loose) or within(tight)
         ]
         words = _words(inside)
         if value not in {_as_number(fold(w)) for w in words}:
@@ -574,7 +579,8 @@ class _PdfPlaces:
         return []
 
     def _chars(self, index: int) -> list | None:
-        """(char, x0, top, x1, bottom) of a page's glyphs; None for a rotated page (not checked)."""
+        """Per glyph of a page, its loose and its tight box as (char, x0, top, x1, bottom) (the reader
+        takes the tight one when PDFium's loose one is implausible); None for a rotated page."""
         if index not in self.pages:
             import pypdfium2.raw as pdfium_c
 
@@ -588,8 +594,13 @@ class _PdfPlaces:
                     if pdfium_c.FPDFText_IsGenerated(textpage.raw, i) == 1:
                         continue
                     ch = chr(min(pdfium_c.FPDFText_GetUnicode(textpage.raw, i), 0x10FFFF))
-                    cl, cb, cr, ct = textpage.get_charbox(i, loose=True)
-                    chars.append((ch, cl - left, page_top - ct, cr - left, page_top - cb))
+                    boxes = (textpage.get_charbox(i, loose=True), textpage.get_charbox(i))
+                    chars.append(
+                        tuple(
+                            (ch, cl - left, page_top - ct, cr - left, page_top - cb)
+                            for cl, cb, cr, ct in boxes
+                        )
+                    )
                 textpage.close()
             page.close()
             self.pages[index] = chars
