@@ -473,10 +473,24 @@ def _as_number(text: str) -> float | None:
     return float(text.replace(",", "")) if _CELL_NUMBER.fullmatch(text) else None
 
 
+def _printed_size(textpage, i: int) -> float:
+    """A glyph's font size as printed (nominal size times the text matrix's scale)."""
+    import math
+
+    import pypdfium2.raw as pdfium_c
+
+    m = pdfium_c.FS_MATRIX()
+    if not pdfium_c.FPDFText_GetMatrix(textpage.raw, i, m):
+        return math.inf
+    size = pdfium_c.FPDFText_GetFontSize(textpage.raw, i) * math.sqrt(abs(m.a * m.d - m.b * m.c))
+    return size or math.inf
+
+
 def _words(chars: list[tuple[str, float, float, float, float]]) -> list[str]:
     """Glyphs (char, x0, top, x1, bottom) as words: lines by vertical overlap, left to right,
-    split at a gap; a glyph printed twice in one place (fake bold) counts once, two different
-    glyphs printed over each other both stay (so 2 over 8 reads 28, never 8)."""
+    split at a visible gap (a fifth of the glyph height); a glyph printed twice in one place
+    (fake bold) counts once, two different glyphs printed over each other both stay (so 2
+    over 8 reads 28, never 8)."""
     lines: list[list] = []
     for c in sorted(chars, key=lambda c: (c[2] + c[4]) / 2):
         if lines and _same_line(lines[-1], c):
@@ -488,13 +502,12 @@ def _words(chars: list[tuple[str, float, float, float, float]]) -> list[str]:
     for _, _, line in lines:
         word, last = "", None
         for c in sorted(line, key=lambda c: c[1]):
-            if c[0].isspace():
-                word, last = _flush(words, word), None
+            if c[0].isspace():  # a space glyph draws nothing: only the gaps between glyphs count
                 continue
             width = max(c[3] - c[1], 0.1)
             if last is not None and c[0] == last[0] and abs(c[1] - last[1]) < 0.3 * width:
                 continue
-            if last is not None and c[1] - last[3] > 0.25 * max(min(c[4] - c[2], last[4] - last[2]), 1.0):
+            if last is not None and c[1] - last[3] > 0.2 * max(min(c[4] - c[2], last[4] - last[2]), 1.0):
                 word = _flush(words, word)
             word, last = word + c[0], c
         _flush(words, word)
@@ -550,8 +563,8 @@ def violations(report: Report, source: Source, data: bytes) -> list[str]:
 class _PdfPlaces:
     """The words PDFium's glyphs make in the box a PDF cell's provenance names (the reader's
     display coordinates, origin top-left), read on their own: a glyph is in the box when the
-    centre of its loose or tight box is; the box may be a word's or a table cell's, so the
-    cell's number must be one of the words printed in it."""
+    centre of its box is; the box may be a word's or a table cell's, so the cell's number
+    must be one of the words printed in it."""
 
     def __init__(self, data: bytes):
         import pypdfium2 as pdfium
@@ -570,17 +583,15 @@ class _PdfPlaces:
                 x0 - 0.5 <= (c[1] + c[3]) / 2 <= x1 + 0.5 and top - 0.5 <= (c[2] + c[4]) / 2 <= bottom + 0.5
             )
 
-        inside = [
-            loose if within(loose) else tight for loose, tight in chars if within(loose) or within(tight)
-        ]
+        inside = [c for c in chars if within(c)]
         words = _words(inside)
         if value not in {_as_number(fold(w)) for w in words}:
             return [f"{name} = {value}, but page {where['page']} box {where['bbox']} prints {words!r}"]
         return []
 
     def _chars(self, index: int) -> list | None:
-        """Per glyph of a page, its loose and its tight box as (char, x0, top, x1, bottom) (the reader
-        takes the tight one when PDFium's loose one is implausible); None for a rotated page."""
+        """(char, x0, top, x1, bottom) per glyph of a page: its loose box, or its tight box when the
+        loose one is implausibly large (PDFium's, seen 199 pt tall); None for a rotated page."""
         if index not in self.pages:
             import pypdfium2.raw as pdfium_c
 
@@ -594,13 +605,10 @@ class _PdfPlaces:
                     if pdfium_c.FPDFText_IsGenerated(textpage.raw, i) == 1:
                         continue
                     ch = chr(min(pdfium_c.FPDFText_GetUnicode(textpage.raw, i), 0x10FFFF))
-                    boxes = (textpage.get_charbox(i, loose=True), textpage.get_charbox(i))
-                    chars.append(
-                        tuple(
-                            (ch, cl - left, page_top - ct, cr - left, page_top - cb)
-                            for cl, cb, cr, ct in boxes
-                        )
-                    )
+                    cl, cb, cr, ct = textpage.get_charbox(i, loose=True)
+                    if max(cr - cl, ct - cb) > 3 * _printed_size(textpage, i):  # an implausible loose box
+                        cl, cb, cr, ct = textpage.get_charbox(i)
+                    chars.append((ch, cl - left, page_top - ct, cr - left, page_top - cb))
                 textpage.close()
             page.close()
             self.pages[index] = chars

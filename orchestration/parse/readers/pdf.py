@@ -450,7 +450,7 @@ def split_words(row: list[_Char]) -> list[_Word]:
             if ch.text == last.text and abs(ch.x0 - last.x0) < 0.3 * (last.x1 - last.x0 or 1.0):
                 continue
             if ch.x0 - last.x0 < 0.5 * (last.x1 - last.x0):  # another glyph printed over this one
-                last.text = _UNKNOWN
+                last.text, last.x1 = _UNKNOWN, max(last.x1, ch.x1)
                 continue
             if ch.gap_before or ch.x0 - last.x1 > WORD_GAP * max(ch.size, last.size):
                 _close_word(words, current)
@@ -475,11 +475,11 @@ def mark_overprints(words: list[_Word]) -> list[_Word]:
 
 
 def _covers(a: _Word, b: _Word) -> bool:
-    """Over half of the narrower word's width and of the shorter one's height overlap."""
+    """Over 40% of the narrower word's width and of the shorter one's height overlap."""
     width = min(a.x1, b.x1) - max(a.x0, b.x0)
     height = min(a.bottom, b.bottom) - max(a.top, b.top)
     narrower, shorter = min(a.x1 - a.x0, b.x1 - b.x0), min(a.bottom - a.top, b.bottom - b.top)
-    return narrower > 0 and shorter > 0 and width > 0.5 * narrower and height > 0.5 * shorter
+    return narrower > 0 and shorter > 0 and width > 0.4 * narrower and height > 0.4 * shorter
 
 
 def _close_word(words: list[_Word], chars: list[_Char]) -> None:
