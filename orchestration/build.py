@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration import atomic
 from orchestration.defs.assets import parsed_reports, raw_documents, staged_tables, warehouse
 from orchestration.defs.models import dbt_models, dbt_resource
 from orchestration.defs.publish import release
@@ -20,6 +21,7 @@ _QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 def build(data_dir: Path, catalog: Path, years: list[int] | None = None, instance=None) -> list:
     """Materialise the given years (default: every year in the catalog), then the warehouse and marts."""
+    atomic.sweep(Path(data_dir))  # what a killed run left half-written
     ogi = OgiResource(data_dir=str(data_dir), catalog=str(catalog))
     resources = {"ogi": ogi, "dbt": dbt_resource()}
     instance = instance or dg.DagsterInstance.ephemeral()

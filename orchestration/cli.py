@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from orchestration import atomic
 from orchestration.parse import errors, parse_bytes
 
 
@@ -37,10 +38,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
         if args.out is None:
             sys.stdout.write(text)
         else:
-            target = args.out / f"{path.stem}.json"
-            tmp = target.with_suffix(".json.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(target)
+            atomic.write_text(args.out / f"{path.stem}.json", text)
     return 1 if failed else 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from orchestration import atomic
 from orchestration.codes import Code, Codes, load
 
 DOCS_DIR = Path(__file__).resolve().parents[1] / "docs"
@@ -57,5 +58,5 @@ def write(docs_dir: Path = DOCS_DIR) -> list[Path]:
     docs_dir.mkdir(parents=True, exist_ok=True)
     pages = {"codes.md": codes_page(load()), "data-dictionary.md": dictionary.page(load())}
     for name, text in pages.items():
-        (docs_dir / name).write_text(text, encoding="utf-8")
+        atomic.write_text(docs_dir / name, text)
     return [docs_dir / name for name in pages]

@@ -8,11 +8,11 @@ The cached JSON is exactly `ogi parse` output.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from orchestration import atomic
 from orchestration.parse import PARSER_VERSION, errors, parse_bytes
 
 
@@ -31,10 +31,7 @@ def _paths(parsed_dir: Path, sha256: str) -> tuple[Path, Path]:
 
 
 def _write_json(path: Path, doc: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic.write_text(path, json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=False) + "\n")
 
 
 def cached(parsed_dir: Path, sha256: str) -> Parsed | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration import codes, parse_cache, tables
+from orchestration import atomic, codes, parse_cache, tables
 from orchestration.fetch.archive import Archive
 from orchestration.fetch.catalog import CatalogRow
 from orchestration.fetch.manifest import Manifest
@@ -84,12 +84,9 @@ def stage_year(layout: Layout, year: int, parts: list) -> dict[str, Path]:
 
 
 def build_warehouse(layout: Layout) -> dict[str, int]:
-    """Load every staged Parquet file into the DuckDB warehouse (the only writer); row counts per table."""
-    layout.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    tmp = layout.warehouse.with_name(".ogi.duckdb.tmp")
-    tmp.unlink(missing_ok=True)
+    """Load every staged Parquet file into a new DuckDB file replacing the warehouse; row counts per table."""
     counts = {}
-    with duckdb.connect(str(tmp)) as con:
+    with atomic.replacing(layout.warehouse) as tmp, duckdb.connect(str(tmp)) as con:
         con.execute("CREATE SCHEMA staging")
         for name in tables.STAGED:
             files = sorted(Path(layout.data_dir / "staged" / name).glob("*.parquet"))
@@ -105,8 +102,14 @@ def build_warehouse(layout: Layout) -> dict[str, int]:
         code_table = to_arrow("dim_codes", code_rows(codes.load()))
         con.execute("CREATE TABLE staging.codes AS SELECT * FROM code_table")
         counts["codes"] = len(code_table)
-    tmp.replace(layout.warehouse)
+        con.close()
+        _stale_wal(layout.warehouse).unlink(missing_ok=True)
     return counts
+
+
+def _stale_wal(warehouse: Path) -> Path:
+    """The write-ahead log a killed dbt run may have left: it belongs to the file being replaced."""
+    return warehouse.with_name(warehouse.name + ".wal")
 
 
 def rule_operands(layout: Layout):

@@ -6,12 +6,11 @@ Every published number is traced back to these bytes, so they are written once
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import re
-import tempfile
 from pathlib import Path
+
+from orchestration import atomic
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -49,8 +48,7 @@ class Archive:
         target = self.path(sha256)
         if target.is_file():
             return sha256
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(target, data)
+        atomic.write_bytes(target, data, mode=0o444)
         return sha256
 
     def get(self, sha256: str) -> bytes:
@@ -63,32 +61,3 @@ class Archive:
         if actual != sha256:
             raise CorruptRaw(f"raw/{sha256[:2]}/{sha256} hashes to {actual}")
         return data
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    """Temp file in the same directory, fsync, read-only, rename: readers see all or nothing."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:8]}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o444)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(target.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename itself durable (best effort where directories cannot be opened)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -16,8 +16,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import fields
@@ -29,6 +27,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration import atomic
 from orchestration.fetch.client import MANIFEST_SCHEMA, FetchResult, format_utc
 
 _ARROW_TYPES = {
@@ -91,7 +90,7 @@ class Manifest:
             return 0
         with self._lock, self._file_lock():
             table = pa.concat_tables([self.read(), new])
-            _write_atomically(table, self.path)
+            atomic.write_parquet(self.path, table)
         return new.num_rows
 
     def read(self) -> pa.Table:
@@ -132,20 +131,6 @@ class Manifest:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _write_atomically(table: pa.Table, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _check_result_matches_schema() -> None:

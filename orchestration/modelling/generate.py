@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from orchestration import codes, tables
+from orchestration import atomic, codes, tables
 from orchestration.checks import rule_sql
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -157,7 +157,6 @@ def files() -> dict[Path, str]:
 def write() -> list[Path]:
     written = []
     for path, text in files().items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        atomic.write_text(path, text)
         written.append(path)
     return written

@@ -16,14 +16,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 
-from orchestration import tables
+from orchestration import atomic, tables
 from orchestration.layout import DEFAULT_DATA_DIR, ROOT
 from orchestration.publish import diff, package, release, validate, version, write
 from orchestration.publish.diff import Diff
@@ -102,8 +101,8 @@ def publish(
     data = write.read_marts(warehouse)
     _check_keys(data)
     dist.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=dist))
-    staging.chmod(0o755)
+    atomic.sweep(dist)
+    staging = atomic.temporary_dir(dist, "release")
     try:
         csvs, files = write.write_files(data, staging)
         previous = _previous(dist)
@@ -124,12 +123,12 @@ def publish(
         problems = validate.validate(staging)
         if problems:
             raise InvalidData([str(p) for p in problems])
-        new = write.install(staging, dist / chosen)
         if changes is not None:
             changes.new_version = chosen
-        _point(dist, doc)
-        if new:
+        if not (dist / chosen).exists():  # the section first: a crash before the install must not lose it
             _changelog(dist.parent / CHANGELOG, doc, changes, level, _first(data))
+        new = write.install(staging, dist / chosen)
+        _point(dist, doc)
         return Published(
             chosen, dist / chosen, created, new, level, str(previous.version) if previous else None, changes
         )
@@ -202,6 +201,4 @@ def _changelog(path: Path, doc: dict, changes: Diff | None, level: str | None, f
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    atomic.write_bytes(path, data)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
-import os
 import shutil
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from orchestration import tables
+from orchestration import atomic, tables
 from orchestration.publish import package
 from orchestration.publish.errors import MartMismatch, PublishError, ReleaseExists
 from orchestration.publish.package import FileInfo
@@ -196,7 +195,7 @@ def install(staging: Path, target: Path) -> bool:
     """
     if not target.exists():
         try:
-            os.rename(staging, target)
+            atomic.install_dir(staging, target)
             return True
         except OSError:
             if not target.exists():

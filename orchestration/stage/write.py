@@ -8,15 +8,13 @@ called from one asset.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from orchestration import tables
+from orchestration import atomic, tables
 from orchestration.stage.rows import Rows
 
 
@@ -42,11 +40,7 @@ def to_arrow(name: str, rows: list[dict]) -> pa.Table:
 
 
 def write_parquet(table: pa.Table, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd", write_statistics=False)
-    os.replace(tmp, path)
-    return path
+    return atomic.write_parquet(path, table, compression="zstd", write_statistics=False)
 
 
 def write_all(rows: Rows, out_dir: Path) -> dict[str, Path]:

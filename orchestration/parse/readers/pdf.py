@@ -130,7 +130,7 @@ class _Page:
 
     @classmethod
     def layout(cls, number: int, height: float, chars: list[_Char], rules: Rules) -> _Page:
-        words = [word for row in tight_rows(chars) for word in split_words(row)]
+        words = mark_overprints([word for row in tight_rows(chars) for word in split_words(row)])
         cells = find_cells(rules, words) if rules.horizontal and rules.vertical else []
         boxed = {id(word) for cell in cells for word in cell.words}
         return cls(number, height, words, cells, merge_lines([w for w in words if id(w) not in boxed]))
@@ -222,6 +222,12 @@ def _display_transform(page: pdfium.PdfPage):
     return transform
 
 
+_UNKNOWN = "\ufffd"
+"""A printed glyph whose font maps it to a control code, a non-character or half a surrogate
+pair: its meaning is unknown, so a number with one inside (6?6) is not a number; dropping
+it would read 66."""
+
+
 class _CharReader:
     """Characters of one PDFium text page, with reusable ctypes out-parameters."""
 
@@ -246,9 +252,10 @@ class _CharReader:
             if pdfium_c.FPDFText_IsGenerated(tp, i):
                 gap_before = gap_before or code == 0x20
                 continue
-            if code < 0x20 or code in (0xFFFE, 0xFFFF, 0xFEFF):
+            if code in (0x09, 0x0A, 0x0D, 0xFEFF):
                 continue
-            char = self.char(i, chr(code), gap_before)
+            known = code >= 0x20 and code not in (0xFFFE, 0xFFFF) and not 0xDC00 <= code < 0xE000
+            char = self.char(i, chr(code) if known else _UNKNOWN, gap_before)
             if char is not None:
                 self.unmapped += pdfium_c.FPDFText_HasUnicodeMapError(tp, i) == 1 or 0xE000 <= code <= 0xF8FF
                 chars.append(char)
@@ -442,12 +449,37 @@ def split_words(row: list[_Char]) -> list[_Word]:
             last = current[-1]
             if ch.text == last.text and abs(ch.x0 - last.x0) < 0.3 * (last.x1 - last.x0 or 1.0):
                 continue
+            if ch.x0 - last.x0 < 0.5 * (last.x1 - last.x0):  # another glyph printed over this one
+                last.text, last.x1 = _UNKNOWN, max(last.x1, ch.x1)
+                continue
             if ch.gap_before or ch.x0 - last.x1 > WORD_GAP * max(ch.size, last.size):
                 _close_word(words, current)
                 current = []
         current.append(ch)
     _close_word(words, current)
     return words
+
+
+def mark_overprints(words: list[_Word]) -> list[_Word]:
+    """Words printed over other words (their boxes mostly cover each other; fake bold aside):
+    what shows there is unknown, so both read as unknown marks, never as either word (a 2
+    printed over an 8 is not 8, nor is a tall 0 drawn across 16 nothing)."""
+    ordered = sorted(words, key=lambda w: w.top)
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1 :]:
+            if b.top >= a.bottom:
+                break
+            if a.text != b.text and _covers(a, b):
+                a.text, b.text = _UNKNOWN * len(a.text), _UNKNOWN * len(b.text)
+    return words
+
+
+def _covers(a: _Word, b: _Word) -> bool:
+    """Over 40% of the narrower word's width and of the shorter one's height overlap."""
+    width = min(a.x1, b.x1) - max(a.x0, b.x0)
+    height = min(a.bottom, b.bottom) - max(a.top, b.top)
+    narrower, shorter = min(a.x1 - a.x0, b.x1 - b.x0), min(a.bottom - a.top, b.bottom - b.top)
+    return narrower > 0 and shorter > 0 and width > 0.4 * narrower and height > 0.4 * shorter
 
 
 def _close_word(words: list[_Word], chars: list[_Char]) -> None:
