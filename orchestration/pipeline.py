@@ -13,14 +13,15 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration import codes, parse_cache, tables
+from orchestration import codes, fingerprints, parse_cache, parse_pool, tables
+from orchestration.fetch import plan
 from orchestration.fetch.archive import Archive
 from orchestration.fetch.catalog import CatalogRow
 from orchestration.fetch.manifest import Manifest
 from orchestration.layout import Layout
 from orchestration.stage.codes import code_rows
 from orchestration.stage.rows import Origin, failure_rows, report_rows
-from orchestration.stage.write import merge, to_arrow, write_parquet
+from orchestration.stage.write import TableStreams, merge, to_arrow
 
 
 def archive(layout: Layout) -> Archive:
@@ -51,36 +52,80 @@ def _origin(row: CatalogRow, sha256: str, retrieved_at: str | None) -> Origin:
     )
 
 
-def parse_rows(layout: Layout, rows: Sequence[CatalogRow]) -> tuple[ParseSummary, list]:
-    """Parse the latest good raw document of each row (cached by sha256 + parser version)."""
+def parse_rows(layout: Layout, rows: Sequence[CatalogRow], workers: int | None = None) -> ParseSummary:
+    """Parse the latest good raw document of each row not parsed by this parser version, on every core.
+
+    A cached parse is seen by its file name alone (sha256 + parser version); only
+    a cached failure is read, for its reason.
+    """
     store, fetched = archive(layout), manifest(layout).latest_by_report()
-    summary, staged = ParseSummary(), []
+    summary, todo = ParseSummary(), {}
     for row in rows:
         result = fetched.get(row.report_id)
         if result is None or not store.has(result.sha256):
             summary.not_fetched.append(row.report_id)
             continue
+        state = parse_cache.state(layout.parsed, result.sha256)
+        if state is None:
+            todo.setdefault(result.sha256, []).append(row.report_id)
+            continue
+        summary.cached += 1
+        if state == "failed":
+            error = parse_cache.cached(layout.parsed, result.sha256).error
+            summary.failed[error] = summary.failed.get(error, 0) + 1
+    for sha256, error, _ in parse_pool.parse_all(layout.data_dir, list(todo), workers):
+        summary.parsed += len(todo[sha256])
+        if error is not None:
+            summary.failed[error] = summary.failed.get(error, 0) + len(todo[sha256])
+    return summary
+
+
+STAGE_BATCH = 500
+"""Reports staged at once: one row group of each table, the most staging holds in memory."""
+
+
+def _staged_rows(layout: Layout, rows: Sequence[CatalogRow], store: Archive, fetched: dict):
+    """The staged rows of each fetched report (parsed now if no cache has it)."""
+    for row in rows:
+        result = fetched.get(row.report_id)
+        if result is None or not store.has(result.sha256):
+            continue
         parsed = parse_cache.cached(layout.parsed, result.sha256)
         if parsed is None:
             parsed = parse_cache.parse_raw(layout.parsed, result.sha256, store.get(result.sha256))
-            summary.parsed += 1
-        else:
-            summary.cached += 1
         origin = _origin(row, result.sha256, result.retrieved_at)
         if parsed.doc is None:
-            summary.failed[parsed.error] = summary.failed.get(parsed.error, 0) + 1
-            staged.append(failure_rows(origin, parse_cache.PARSER_VERSION, parsed.error, parsed.message))
+            yield failure_rows(origin, parse_cache.PARSER_VERSION, parsed.error, parsed.message)
         else:
-            staged.append(report_rows(origin, parsed.doc))
-    return summary, staged
+            yield report_rows(origin, parsed.doc)
 
 
-def stage_year(layout: Layout, year: int, parts: list) -> dict[str, Path]:
-    """Write the staged tables of one report year (every table, possibly empty)."""
-    rows = merge(parts)
-    return {
-        name: write_parquet(to_arrow(name, rows[name]), layout.staged(name, year)) for name in tables.STAGED
-    }
+def stage_year(
+    layout: Layout, year: int, rows: Sequence[CatalogRow], batch: int = STAGE_BATCH
+) -> dict[str, Path]:
+    """Write the staged tables of one report year (every table, possibly empty), `batch` reports at a time.
+
+    Reports go in report_id order and every primary key starts with report_id, so
+    the row groups, each sorted by the key, make one sorted file.
+    """
+    store, fetched = archive(layout), manifest(layout).latest_by_report()
+    ordered = sorted(rows, key=lambda r: r.report_id)
+    paths = {name: layout.staged(name, year) for name in tables.STAGED}
+    with TableStreams(paths) as out:
+        for start in range(0, len(ordered), batch):
+            out.write(merge(_staged_rows(layout, ordered[start : start + batch], store, fetched)))
+    return paths
+
+
+def year_fingerprint(layout: Layout, rows: Sequence[CatalogRow]) -> str:
+    return fingerprints.year(rows, manifest(layout).latest_by_report(), parse_cache.PARSER_VERSION)
+
+
+def year_is_current(layout: Layout, year: int, rows: Sequence[CatalogRow]) -> bool:
+    """Nothing to fetch, and the year was staged from exactly these inputs."""
+    if plan(rows, archive(layout), manifest(layout)):
+        return False
+    return fingerprints.recorded(layout, f"staged-{year}") == year_fingerprint(layout, rows)
 
 
 def build_warehouse(layout: Layout) -> dict[str, int]:

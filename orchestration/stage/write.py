@@ -49,6 +49,41 @@ def write_parquet(table: pa.Table, path: Path) -> Path:
     return path
 
 
+class TableStreams:
+    """One Parquet file per table, written a batch at a time (a row group each) to a temp name,
+    renamed into place when all went well; a batch must follow the previous one in key order."""
+
+    def __init__(self, paths: dict[str, Path]):
+        self.paths = paths
+        self._writers: dict[str, pq.ParquetWriter] = {}
+
+    def _tmp(self, name: str) -> Path:
+        path = self.paths[name]
+        return path.with_name(f".{path.name}.tmp")
+
+    def __enter__(self) -> TableStreams:
+        for name, path in self.paths.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._writers[name] = pq.ParquetWriter(
+                self._tmp(name), tables.arrow_schema(name), compression="zstd", write_statistics=False
+            )
+        return self
+
+    def write(self, rows: Rows) -> None:
+        for name, items in rows.items():
+            if items:
+                self._writers[name].write_table(to_arrow(name, items))
+
+    def __exit__(self, exc_type, *_) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        for name, path in self.paths.items():
+            if exc_type is None:
+                os.replace(self._tmp(name), path)
+            else:
+                self._tmp(name).unlink(missing_ok=True)
+
+
 def write_all(rows: Rows, out_dir: Path) -> dict[str, Path]:
     return {
         name: write_parquet(to_arrow(name, rows.get(name, [])), out_dir / f"{name}.parquet")
