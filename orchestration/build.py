@@ -75,7 +75,7 @@ def stale_tail(ogi: OgiResource) -> list:
     steps = [
         (warehouse, "warehouse", fingerprints.warehouse(layout)),
         (dbt_models, "dbt", fingerprints.dbt(layout)),
-        (release, "release", fingerprints.release(layout, dist, package.declared_date())),
+        (release, "release", fingerprints.release(layout, package.declared_date())),
     ]
     for i, (_, name, fingerprint) in enumerate(steps):
         output = {"warehouse": layout.warehouse, "release": dist}.get(name)

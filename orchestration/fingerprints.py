@@ -102,8 +102,8 @@ def dbt(layout: Layout) -> str:
     return digest("dbt", code(DBT_CODE), warehouse(layout))
 
 
-def release(layout: Layout, dist: Path, release_date: str) -> str:
-    return digest("release", code(PUBLISH_CODE), dbt(layout), str(dist), release_date)
+def release(layout: Layout, release_date: str) -> str:
+    return digest("release", code(PUBLISH_CODE), dbt(layout), release_date)
 
 
 def stale(layout: Layout, steps: Sequence[tuple[str, str]]) -> list[str]:
