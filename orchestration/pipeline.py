@@ -14,9 +14,11 @@ from pathlib import Path
 import duckdb
 
 from orchestration import codes, fingerprints, parse_cache, parse_pool, tables
+from orchestration import workers as pool
 from orchestration.fetch import plan
 from orchestration.fetch.archive import Archive
 from orchestration.fetch.catalog import CatalogRow
+from orchestration.fetch.client import FetchResult
 from orchestration.fetch.manifest import Manifest
 from orchestration.layout import Layout
 from orchestration.stage.codes import code_rows
@@ -81,13 +83,18 @@ def parse_rows(layout: Layout, rows: Sequence[CatalogRow], workers: int | None =
 
 
 STAGE_BATCH = 500
-"""Reports staged at once: one row group of each table, the most staging holds in memory."""
+"""Reports per batch: one row group of each table."""
+WINDOW = 8
+"""Batches in flight at once; with STAGE_BATCH, what staging holds in memory."""
 
 
-def _staged_rows(layout: Layout, rows: Sequence[CatalogRow], store: Archive, fetched: dict):
-    """The staged rows of each fetched report (parsed now if no cache has it)."""
-    for row in rows:
-        result = fetched.get(row.report_id)
+def stage_batch(data_dir: str, fetched: Sequence[tuple[CatalogRow, FetchResult | None]]) -> dict:
+    """The staged rows of a batch of reports as Arrow tables, sorted by key (runs in a worker).
+
+    Reports not fetched or not archived have no rows; one not parsed yet is parsed now.
+    """
+    layout, store, parts = Layout(Path(data_dir)), Archive(data_dir), []
+    for row, result in fetched:
         if result is None or not store.has(result.sha256):
             continue
         parsed = parse_cache.cached(layout.parsed, result.sha256)
@@ -95,25 +102,33 @@ def _staged_rows(layout: Layout, rows: Sequence[CatalogRow], store: Archive, fet
             parsed = parse_cache.parse_raw(layout.parsed, result.sha256, store.get(result.sha256))
         origin = _origin(row, result.sha256, result.retrieved_at)
         if parsed.doc is None:
-            yield failure_rows(origin, parse_cache.PARSER_VERSION, parsed.error, parsed.message)
+            parts.append(failure_rows(origin, parse_cache.PARSER_VERSION, parsed.error, parsed.message))
         else:
-            yield report_rows(origin, parsed.doc)
+            parts.append(report_rows(origin, parsed.doc))
+    return {name: to_arrow(name, rows) for name, rows in merge(parts).items() if rows}
 
 
 def stage_year(
-    layout: Layout, year: int, rows: Sequence[CatalogRow], batch: int = STAGE_BATCH
+    layout: Layout,
+    year: int,
+    rows: Sequence[CatalogRow],
+    batch: int = STAGE_BATCH,
+    workers: int | None = None,
 ) -> dict[str, Path]:
     """Write the staged tables of one report year (every table, possibly empty), `batch` reports at a time.
 
-    Reports go in report_id order and every primary key starts with report_id, so
-    the row groups, each sorted by the key, make one sorted file.
+    Batches are staged on every core and written by this process in order.
+    Reports go in report_id order and every primary key starts with report_id,
+    so the row groups, each sorted by the key, make one sorted file.
     """
-    store, fetched = archive(layout), manifest(layout).latest_by_report()
-    ordered = sorted(rows, key=lambda r: r.report_id)
+    fetched = manifest(layout).latest_by_report()
+    ordered = [(r, fetched.get(r.report_id)) for r in sorted(rows, key=lambda r: r.report_id)]
+    jobs = [(str(layout.data_dir), ordered[i : i + batch]) for i in range(0, len(ordered), batch)]
     paths = {name: layout.staged(name, year) for name in tables.STAGED}
     with TableStreams(paths) as out:
-        for start in range(0, len(ordered), batch):
-            out.write(merge(_staged_rows(layout, ordered[start : start + batch], store, fetched)))
+        for start in range(0, len(jobs), WINDOW):  # a window at a time: memory stays bounded
+            for staged in pool.starmap(stage_batch, jobs[start : start + WINDOW], workers):
+                out.write(staged)
     return paths
 
 

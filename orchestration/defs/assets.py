@@ -5,7 +5,7 @@ import json
 import dagster as dg
 import pandas as pd
 
-from orchestration import codes, fingerprints, pipeline, tables
+from orchestration import codes, fingerprints, pipeline, tables, workers
 from orchestration.checks import contracts
 from orchestration.defs.partitions import after_upstream_updates, years
 from orchestration.defs.resources import OgiResource
@@ -75,10 +75,11 @@ def staged_tables(context: dg.AssetExecutionContext, ogi: OgiResource):
     rows = ogi.rows(year)
     fingerprint = pipeline.year_fingerprint(layout, rows)
     fingerprints.forget(layout, f"staged-{year}")
-    paths = pipeline.stage_year(layout, year, rows)
+    n = ogi.parse_workers or None
+    paths = pipeline.stage_year(layout, year, rows, workers=n)
+    checked = workers.starmap(contracts.file_failures, list(paths.items()), n)
     counts, passed = {}, True
-    for name, path in paths.items():
-        counts[name], failed = contracts.file_failures(name, path)
+    for name, (counts[name], failed) in zip(paths, checked, strict=True):
         passed &= failed is None
         yield dg.AssetCheckResult(
             check_name=f"contract_{name}",

@@ -69,10 +69,11 @@ class TableStreams:
             )
         return self
 
-    def write(self, rows: Rows) -> None:
-        for name, items in rows.items():
-            if items:
-                self._writers[name].write_table(to_arrow(name, items))
+    def write(self, batch: dict[str, pa.Table]) -> None:
+        """One row group per non-empty table of the batch (tables as `to_arrow` gives them)."""
+        for name, table in batch.items():
+            if table.num_rows:
+                self._writers[name].write_table(table)
 
     def __exit__(self, exc_type, *_) -> None:
         for writer in self._writers.values():
