@@ -20,14 +20,15 @@ from orchestration.fetch.archive import Archive
 from orchestration.fetch.catalog import CatalogRow
 from orchestration.fetch.client import FetchResult
 from orchestration.fetch.manifest import Manifest
+from orchestration.fetch.object_archive import ObjectArchive, archive_root, open_archive
 from orchestration.layout import Layout
 from orchestration.stage.codes import code_rows
 from orchestration.stage.rows import Origin, failure_rows, report_rows
 from orchestration.stage.write import TableStreams, merge, to_arrow
 
 
-def archive(layout: Layout) -> Archive:
-    return Archive(layout.data_dir)
+def archive(layout: Layout) -> Archive | ObjectArchive:
+    return open_archive(archive_root(layout.data_dir))
 
 
 def manifest(layout: Layout) -> Manifest:
@@ -75,7 +76,8 @@ def parse_rows(layout: Layout, rows: Sequence[CatalogRow], workers: int | None =
         if state == "failed":
             error = parse_cache.cached(layout.parsed, result.sha256).error
             summary.failed[error] = summary.failed.get(error, 0) + 1
-    for sha256, error, _ in parse_pool.parse_all(layout.data_dir, list(todo), workers):
+    root = archive_root(layout.data_dir)
+    for sha256, error, _ in parse_pool.parse_all(layout.data_dir, root, list(todo), workers):
         summary.parsed += len(todo[sha256])
         if error is not None:
             summary.failed[error] = summary.failed.get(error, 0) + len(todo[sha256])
@@ -88,12 +90,12 @@ WINDOW = 8
 """Batches in flight at once; with STAGE_BATCH, what staging holds in memory."""
 
 
-def stage_batch(data_dir: str, fetched: Sequence[tuple[CatalogRow, FetchResult | None]]) -> dict:
+def stage_batch(data_dir: str, root: str, fetched: Sequence[tuple[CatalogRow, FetchResult | None]]) -> dict:
     """The staged rows of a batch of reports as Arrow tables, sorted by key (runs in a worker).
 
     Reports not fetched or not archived have no rows; one not parsed yet is parsed now.
     """
-    layout, store, parts = Layout(Path(data_dir)), Archive(data_dir), []
+    layout, store, parts = Layout(Path(data_dir)), open_archive(root), []
     for row, result in fetched:
         if result is None or not store.has(result.sha256):
             continue
@@ -123,7 +125,8 @@ def stage_year(
     """
     fetched = manifest(layout).latest_by_report()
     ordered = [(r, fetched.get(r.report_id)) for r in sorted(rows, key=lambda r: r.report_id)]
-    jobs = [(str(layout.data_dir), ordered[i : i + batch]) for i in range(0, len(ordered), batch)]
+    where = (str(layout.data_dir), archive_root(layout.data_dir))
+    jobs = [(*where, ordered[i : i + batch]) for i in range(0, len(ordered), batch)]
     paths = {name: layout.staged(name, year) for name in tables.STAGED}
     with TableStreams(paths) as out:
         for start in range(0, len(jobs), WINDOW):  # a window at a time: memory stays bounded

@@ -57,7 +57,7 @@ def test_parallel_parse_writes_exactly_what_serial_parse_writes(fetched, tmp_pat
 def test_the_pool_reports_each_documents_outcome_in_order(fetched, tmp_path):
     data = _copy(fetched, tmp_path / "d")
     shas = sorted(r.sha256 for r in pipeline.manifest(Layout(data)).latest_by_report().values())
-    outcomes = parse_pool.parse_all(data, shas, 2)
+    outcomes = parse_pool.parse_all(data, str(data), shas, 2)
     assert [o[0] for o in outcomes] == shas
     assert all(error is None for _, error, _ in outcomes)
 
@@ -132,3 +132,26 @@ def test_a_deleted_release_is_published_again_alone(sample_build, tmp_path):
     results = build(data, DEFAULT_CATALOG)
     assert [a for a, _ in _materialized(results)] == ["release"]
     assert any((data / "dist").iterdir())
+
+
+def test_raw_documents_can_live_in_an_object_store(fetched, tmp_path, monkeypatch):
+    from orchestration.fetch.archive import CorruptRaw
+    from orchestration.fetch.object_archive import ROOT_ENV, ObjectArchive
+
+    bucket = tmp_path / "bucket"
+    monkeypatch.setenv(ROOT_ENV, f"file://{bucket}")
+    layout, rows = Layout(tmp_path / "data"), load_catalog(DEFAULT_CATALOG)
+    store = pipeline.archive(layout)
+    assert isinstance(store, ObjectArchive)
+    with Fetcher() as client:
+        results = fetch_catalog(rows, store, pipeline.manifest(layout), client)
+    assert all(r.ok for r in results) and not (layout.data_dir / "raw").exists()
+    assert sorted(p.name for p in bucket.rglob("*") if p.is_file()) == sorted({r.sha256 for r in results})
+    summary = pipeline.parse_rows(layout, rows, workers=2)
+    assert (summary.parsed, summary.failed, summary.not_fetched) == (len(rows), {}, [])
+    paths = pipeline.stage_year(layout, 2021, [r for r in rows if r.year == 2021], workers=2)
+    assert pq.read_table(paths["reports"]).num_rows == 2
+    victim = next(p for p in bucket.rglob("*") if p.is_file())
+    victim.write_bytes(b"tampered")
+    with pytest.raises(CorruptRaw):
+        store.get(victim.name)
