@@ -34,6 +34,14 @@ def _write_json(path: Path, doc: dict[str, Any]) -> None:
     atomic.write_text(path, json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=False) + "\n")
 
 
+def state(parsed_dir: Path, sha256: str) -> str | None:
+    """ "ok" or "failed" when this parser version has parsed the document, else None (no file is read)."""
+    ok, failed = _paths(parsed_dir, sha256)
+    if ok.exists():
+        return "ok"
+    return "failed" if failed.exists() else None
+
+
 def cached(parsed_dir: Path, sha256: str) -> Parsed | None:
     ok, failed = _paths(parsed_dir, sha256)
     if ok.exists():

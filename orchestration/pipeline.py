@@ -13,18 +13,22 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration import atomic, codes, parse_cache, tables
+from orchestration import atomic, codes, fingerprints, parse_cache, parse_pool, tables
+from orchestration import workers as pool
+from orchestration.fetch import plan
 from orchestration.fetch.archive import Archive
 from orchestration.fetch.catalog import CatalogRow
+from orchestration.fetch.client import FetchResult
 from orchestration.fetch.manifest import Manifest
+from orchestration.fetch.object_archive import ObjectArchive, archive_root, open_archive
 from orchestration.layout import Layout
 from orchestration.stage.codes import code_rows
 from orchestration.stage.rows import Origin, failure_rows, report_rows
-from orchestration.stage.write import merge, to_arrow, write_parquet
+from orchestration.stage.write import TableStreams, merge, to_arrow
 
 
-def archive(layout: Layout) -> Archive:
-    return Archive(layout.data_dir)
+def archive(layout: Layout) -> Archive | ObjectArchive:
+    return open_archive(archive_root(layout.data_dir))
 
 
 def manifest(layout: Layout) -> Manifest:
@@ -51,36 +55,95 @@ def _origin(row: CatalogRow, sha256: str, retrieved_at: str | None) -> Origin:
     )
 
 
-def parse_rows(layout: Layout, rows: Sequence[CatalogRow]) -> tuple[ParseSummary, list]:
-    """Parse the latest good raw document of each row (cached by sha256 + parser version)."""
+def parse_rows(layout: Layout, rows: Sequence[CatalogRow], workers: int | None = None) -> ParseSummary:
+    """Parse the latest good raw document of each row not parsed by this parser version, on every core.
+
+    A cached parse is seen by its file name alone (sha256 + parser version); only
+    a cached failure is read, for its reason.
+    """
     store, fetched = archive(layout), manifest(layout).latest_by_report()
-    summary, staged = ParseSummary(), []
+    summary, todo = ParseSummary(), {}
     for row in rows:
         result = fetched.get(row.report_id)
         if result is None or not store.has(result.sha256):
             summary.not_fetched.append(row.report_id)
             continue
+        state = parse_cache.state(layout.parsed, result.sha256)
+        if state is None:
+            todo.setdefault(result.sha256, []).append(row.report_id)
+            continue
+        summary.cached += 1
+        if state == "failed":
+            error = parse_cache.cached(layout.parsed, result.sha256).error
+            summary.failed[error] = summary.failed.get(error, 0) + 1
+    root = archive_root(layout.data_dir)
+    for sha256, error, _ in parse_pool.parse_all(layout.data_dir, root, list(todo), workers):
+        summary.parsed += len(todo[sha256])
+        if error is not None:
+            summary.failed[error] = summary.failed.get(error, 0) + len(todo[sha256])
+    return summary
+
+
+STAGE_BATCH = 500
+"""Reports per batch: one row group of each table."""
+WINDOW = 8
+"""Batches in flight at once; with STAGE_BATCH, what staging holds in memory."""
+
+
+def stage_batch(data_dir: str, root: str, fetched: Sequence[tuple[CatalogRow, FetchResult | None]]) -> dict:
+    """The staged rows of a batch of reports as Arrow tables, sorted by key (runs in a worker).
+
+    Reports not fetched or not archived have no rows; one not parsed yet is parsed now.
+    """
+    layout, store, parts = Layout(Path(data_dir)), open_archive(root), []
+    for row, result in fetched:
+        if result is None or not store.has(result.sha256):
+            continue
         parsed = parse_cache.cached(layout.parsed, result.sha256)
         if parsed is None:
             parsed = parse_cache.parse_raw(layout.parsed, result.sha256, store.get(result.sha256))
-            summary.parsed += 1
-        else:
-            summary.cached += 1
         origin = _origin(row, result.sha256, result.retrieved_at)
         if parsed.doc is None:
-            summary.failed[parsed.error] = summary.failed.get(parsed.error, 0) + 1
-            staged.append(failure_rows(origin, parse_cache.PARSER_VERSION, parsed.error, parsed.message))
+            parts.append(failure_rows(origin, parse_cache.PARSER_VERSION, parsed.error, parsed.message))
         else:
-            staged.append(report_rows(origin, parsed.doc))
-    return summary, staged
+            parts.append(report_rows(origin, parsed.doc))
+    return {name: to_arrow(name, rows) for name, rows in merge(parts).items() if rows}
 
 
-def stage_year(layout: Layout, year: int, parts: list) -> dict[str, Path]:
-    """Write the staged tables of one report year (every table, possibly empty)."""
-    rows = merge(parts)
-    return {
-        name: write_parquet(to_arrow(name, rows[name]), layout.staged(name, year)) for name in tables.STAGED
-    }
+def stage_year(
+    layout: Layout,
+    year: int,
+    rows: Sequence[CatalogRow],
+    batch: int = STAGE_BATCH,
+    workers: int | None = None,
+) -> dict[str, Path]:
+    """Write the staged tables of one report year (every table, possibly empty), `batch` reports at a time.
+
+    Batches are staged on every core and written by this process in order.
+    Reports go in report_id order and every primary key starts with report_id,
+    so the row groups, each sorted by the key, make one sorted file.
+    """
+    fetched = manifest(layout).latest_by_report()
+    ordered = [(r, fetched.get(r.report_id)) for r in sorted(rows, key=lambda r: r.report_id)]
+    where = (str(layout.data_dir), archive_root(layout.data_dir))
+    jobs = [(*where, ordered[i : i + batch]) for i in range(0, len(ordered), batch)]
+    paths = {name: layout.staged(name, year) for name in tables.STAGED}
+    with TableStreams(paths) as out:
+        for start in range(0, len(jobs), WINDOW):  # a window at a time: memory stays bounded
+            for staged in pool.starmap(stage_batch, jobs[start : start + WINDOW], workers):
+                out.write(staged)
+    return paths
+
+
+def year_fingerprint(layout: Layout, rows: Sequence[CatalogRow]) -> str:
+    return fingerprints.year(rows, manifest(layout).latest_by_report(), parse_cache.PARSER_VERSION)
+
+
+def year_is_current(layout: Layout, year: int, rows: Sequence[CatalogRow]) -> bool:
+    """Nothing to fetch, and the year was staged from exactly these inputs."""
+    if plan(rows, archive(layout), manifest(layout)):
+        return False
+    return fingerprints.recorded(layout, f"staged-{year}") == year_fingerprint(layout, rows)
 
 
 def build_warehouse(layout: Layout) -> dict[str, int]:

@@ -55,3 +55,24 @@ def failures(name: str, frame: pd.DataFrame) -> pd.DataFrame | None:
     except pa.errors.SchemaErrors as exc:
         return exc.failure_cases
     return None
+
+
+def file_failures(name: str, path: Path) -> tuple[int, pd.DataFrame | None]:
+    """Rows and failure cases of a staged file, checked one row group at a time (memory stays flat).
+
+    Staging puts all rows of a report in one row group and every key starts with
+    report_id, so a key can only repeat within a row group: the checks per group
+    are the checks of the whole file.
+    """
+    parquet = pq.ParquetFile(path)
+    groups = [parquet.read_row_group(i) for i in range(parquet.num_row_groups)] or [
+        parquet.schema_arrow.empty_table()
+    ]
+    rows, found = 0, []
+    for group in groups:
+        frame = group.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+        rows += len(frame)
+        failed = failures(name, frame)
+        if failed is not None:
+            found.append(failed)
+    return rows, pd.concat(found, ignore_index=True) if found else None

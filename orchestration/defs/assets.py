@@ -5,12 +5,15 @@ import json
 import dagster as dg
 import pandas as pd
 
-from orchestration import codes, pipeline, tables
+from orchestration import codes, fingerprints, pipeline, tables, workers
 from orchestration.checks import contracts
 from orchestration.defs.partitions import after_upstream_updates, years
 from orchestration.defs.resources import OgiResource
 from orchestration.fetch import fetch_catalog
 from orchestration.fetch.client import Fetcher
+
+FLUSH_EVERY = 2000
+"""Fetches recorded per manifest rewrite (each rewrite copies the whole manifest)."""
 
 
 @dg.asset(partitions_def=years, group_name="ingest", kinds={"python"})
@@ -19,8 +22,10 @@ def raw_documents(context: dg.AssetExecutionContext, ogi: OgiResource) -> dg.Mat
     year = int(context.partition_key)
     rows = ogi.rows(year)
     layout = ogi.layout
-    with Fetcher() as client:
-        results = fetch_catalog(rows, pipeline.archive(layout), pipeline.manifest(layout), client)
+    with Fetcher(ogi.fetch_config()) as client:
+        results = fetch_catalog(
+            rows, pipeline.archive(layout), pipeline.manifest(layout), client, flush_every=FLUSH_EVERY
+        )
     errors: dict[str, int] = {}
     for r in results:
         if r.error:
@@ -38,7 +43,7 @@ def raw_documents(context: dg.AssetExecutionContext, ogi: OgiResource) -> dg.Mat
 @dg.asset(partitions_def=years, deps=[raw_documents], group_name="ingest", kinds={"python"})
 def parsed_reports(context: dg.AssetExecutionContext, ogi: OgiResource) -> dg.MaterializeResult:
     """Parse every raw document of the year not parsed before by this parser version."""
-    summary, _ = pipeline.parse_rows(ogi.layout, ogi.rows(int(context.partition_key)))
+    summary = pipeline.parse_rows(ogi.layout, ogi.rows(int(context.partition_key)), ogi.parse_workers or None)
     return dg.MaterializeResult(
         metadata={
             "parsed": summary.parsed,
@@ -61,20 +66,28 @@ _CONTRACTS = [
     partitions_def=years, deps=[parsed_reports], check_specs=_CONTRACTS, group_name="stage", kinds={"parquet"}
 )
 def staged_tables(context: dg.AssetExecutionContext, ogi: OgiResource):
-    """Long-form tables of the year as Parquet; each checked against its contract (blocking)."""
-    year = int(context.partition_key)
-    _, parts = pipeline.parse_rows(ogi.layout, ogi.rows(year))
-    paths = pipeline.stage_year(ogi.layout, year, parts)
-    counts = {}
-    for name, path in paths.items():
-        frame = contracts.read_frame(path)
-        counts[name] = len(frame)
-        failed = contracts.failures(name, frame)
+    """Long-form tables of the year as Parquet, streamed in batches; each checked against its contract.
+
+    The contracts are blocking. The year's fingerprint is recorded once every
+    contract holds, so `ogi build` skips the year until its inputs change.
+    """
+    year, layout = int(context.partition_key), ogi.layout
+    rows = ogi.rows(year)
+    fingerprint = pipeline.year_fingerprint(layout, rows)
+    fingerprints.forget(layout, f"staged-{year}")
+    n = ogi.parse_workers or None
+    paths = pipeline.stage_year(layout, year, rows, workers=n)
+    checked = workers.starmap(contracts.file_failures, list(paths.items()), n)
+    counts, passed = {}, True
+    for name, (counts[name], failed) in zip(paths, checked, strict=True):
+        passed &= failed is None
         yield dg.AssetCheckResult(
             check_name=f"contract_{name}",
             passed=failed is None,
-            metadata={"rows": len(frame), **_failure_metadata(failed)},
+            metadata={"rows": counts[name], **_failure_metadata(failed)},
         )
+    if passed:
+        fingerprints.record(layout, f"staged-{year}", fingerprint)
     yield dg.MaterializeResult(metadata={f"rows_{k}": v for k, v in counts.items()})
 
 
@@ -132,6 +145,8 @@ def warehouse(ogi: OgiResource):
     from orchestration.checks.expectations import run_suites
 
     layout = ogi.layout
+    fingerprint = fingerprints.warehouse(layout)
+    fingerprints.forget(layout, "warehouse")
     counts = pipeline.build_warehouse(layout)
     rules = codes.load().rules
     results = run_suites(pipeline.rule_operands(layout), codes.load())
@@ -162,6 +177,8 @@ def warehouse(ogi: OgiResource):
     )
     for table in WAREHOUSE_TABLES:
         yield dg.MaterializeResult(asset_key=_key(table), metadata={"rows": counts[table]})
+    if not disagree:
+        fingerprints.record(layout, "warehouse", fingerprint)
 
 
 def _listing(items) -> str:

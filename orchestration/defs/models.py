@@ -5,6 +5,7 @@ import json
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from orchestration import fingerprints
 from orchestration.defs.partitions import after_upstream_updates
 from orchestration.defs.resources import OgiResource
 from orchestration.modelling import project
@@ -23,8 +24,12 @@ class _Translator(DagsterDbtTranslator):
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, ogi: OgiResource):
     """`dbt build` of the selected models and their tests, on the warehouse of this deployment."""
     layout = ogi.layout
+    fingerprint = fingerprints.dbt(layout)
+    fingerprints.forget(layout, "dbt")
     args = ["build", "--vars", json.dumps({"warehouse": str(layout.warehouse)})]
     yield from dbt.cli(args, context=context, target_path=layout.data_dir / "dbt" / "target").stream()
+    if context.selected_asset_keys == context.assets_def.keys:
+        fingerprints.record(layout, "dbt", fingerprint)
 
 
 def dbt_resource() -> DbtCliResource:

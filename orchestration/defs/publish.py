@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration import tables
+from orchestration import fingerprints, tables
 from orchestration.defs.partitions import after_upstream_updates
 from orchestration.defs.resources import OgiResource
 from orchestration.publish import dist_dir, package, publish
@@ -21,7 +21,11 @@ def release(ogi: OgiResource) -> dg.MaterializeResult:
     never the clock; the folder is dist/ in the repository for the default data dir
     (see `orchestration.publish.dist_dir`).
     """
-    done = publish(ogi.layout.warehouse, dist_dir(ogi.layout.data_dir), package.declared_date())
+    layout, dist, date = ogi.layout, dist_dir(ogi.layout.data_dir), package.declared_date()
+    fingerprint = fingerprints.release(layout, date)
+    fingerprints.forget(layout, "release")
+    done = publish(layout.warehouse, dist, date)
+    fingerprints.record(layout, "release", fingerprint)
     return dg.MaterializeResult(
         metadata={
             "version": done.version,

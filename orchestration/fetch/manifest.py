@@ -111,12 +111,21 @@ class Manifest:
         return self.read().to_pylist()
 
     def latest_by_report(self) -> dict[str, FetchResult]:
-        """The last good fetch (a body was kept) of every report that has one."""
+        """The last good fetch (a body was kept) of every report that has one.
+
+        Remembered per file version (every write renames a new file into place, so a
+        new inode): every step of every year asks, the manifest changes only on fetch.
+        """
+        key = _version_key(self.path)
+        if key is not None and _LATEST.get(self.path, (None,))[0] == key:
+            return dict(_LATEST[self.path][1])
         latest: dict[str, FetchResult] = {}
         for row in self.rows():
             if row["error"] is None and row["sha256"] is not None:
                 latest[row["report_id"]] = to_result(row)
-        return latest
+        if key is not None:
+            _LATEST[self.path] = (key, latest)
+        return dict(latest)
 
     def latest(self, report_id: str) -> FetchResult | None:
         """The last good fetch of one report: its sha256 and validators for a conditional request."""
@@ -131,6 +140,17 @@ class Manifest:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+_LATEST: dict[Path, tuple[tuple[int, int, int], dict[str, FetchResult]]] = {}
+
+
+def _version_key(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def _check_result_matches_schema() -> None:

@@ -1,4 +1,4 @@
-"""Staged rows → one Parquet file per table and a DuckDB database holding them all.
+"""Staged rows → one Parquet file per table and (loaded into the warehouse by pipeline.build_warehouse).
 
 Rows are sorted by the table's primary key and written with a fixed Arrow
 schema, so the same inputs give byte-identical files. Every file is written to
@@ -8,11 +8,12 @@ called from one asset.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from orchestration import atomic, tables
 from orchestration.stage.rows import Rows
@@ -43,20 +44,40 @@ def write_parquet(table: pa.Table, path: Path) -> Path:
     return atomic.write_parquet(path, table, compression="zstd", write_statistics=False)
 
 
+class TableStreams:
+    """One Parquet file per table, written a batch at a time (a row group each) to a temp name,
+    renamed into place when all went well; a batch must follow the previous one in key order."""
+
+    def __init__(self, paths: dict[str, Path]):
+        self.paths = paths
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._files = contextlib.ExitStack()
+
+    def __enter__(self) -> TableStreams:
+        with self._files as files:
+            for name, path in self.paths.items():
+                tmp = files.enter_context(atomic.replacing(path))
+                self._writers[name] = pq.ParquetWriter(
+                    tmp, tables.arrow_schema(name), compression="zstd", write_statistics=False
+                )
+            self._files = files.pop_all()
+        return self
+
+    def write(self, batch: dict[str, pa.Table]) -> None:
+        """One row group per non-empty table of the batch (tables as `to_arrow` gives them)."""
+        for name, table in batch.items():
+            if table.num_rows:
+                self._writers[name].write_table(table)
+
+    def __exit__(self, *exc) -> None:
+        """Close every writer, then rename each file into place (or remove it, after an error)."""
+        for writer in self._writers.values():
+            writer.close()
+        self._files.__exit__(*exc)
+
+
 def write_all(rows: Rows, out_dir: Path) -> dict[str, Path]:
     return {
         name: write_parquet(to_arrow(name, rows.get(name, [])), out_dir / f"{name}.parquet")
         for name in tables.STAGED
     }
-
-
-def load_duckdb(parquet: dict[str, Path], db_path: Path) -> Path:
-    """Replace the staging schema of the database with the Parquet files' contents."""
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(db_path)) as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS staging")
-        for name, path in parquet.items():
-            con.execute(
-                f"CREATE OR REPLACE TABLE staging.{name} AS SELECT * FROM read_parquet(?)", [str(path)]
-            )
-    return db_path
