@@ -1,9 +1,9 @@
-"""Staged rows → one Parquet file per table and (loaded into the warehouse by pipeline.build_warehouse).
+"""Staged rows → one Parquet file per table (pipeline.build_warehouse loads them into DuckDB).
 
 Rows are sorted by the table's primary key and written with a fixed Arrow
 schema, so the same inputs give byte-identical files. Every file is written to
-a temporary name and renamed into place. DuckDB has one writer: this module,
-called from one asset.
+a temporary name and renamed into place, a batch (row group) at a time when
+streamed.
 """
 
 from __future__ import annotations
