@@ -7,14 +7,17 @@ write whose path contains a part, killed with its temporary file written and
 not yet renamed) and, for dbt (a subprocess writing DuckDB itself), a kill a
 fixed delay after dbt starts; the random kills come from a seeded generator.
 
-One file differs between any two builds by design: the fetch time
-(`retrieved_at`) in the manifest and in the staged `reports` table. Those two
-are compared without that column; every other file byte for byte; the DuckDB
+Some files differ between any two builds by design: the fetch time
+(`retrieved_at`) in the manifest and in the staged `reports` table, and the
+step fingerprints under `state/`, which are made from it. The two tables are
+compared without that column; the fingerprints by what they promise (a build
+started now would run nothing); every other file byte for byte; the DuckDB
 warehouse (not byte-reproducible) table by table.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -28,7 +31,10 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration import atomic, tables
+from orchestration import atomic, pipeline, tables
+from orchestration.build import stale_tail
+from orchestration.defs.resources import OgiResource
+from orchestration.layout import DEFAULT_CATALOG
 
 ROOT = Path(__file__).resolve().parents[1]
 OGI = Path(sys.executable).with_name("ogi")
@@ -37,6 +43,8 @@ CLOCKED = {"manifest/fetch_manifest.parquet"} | {f"staged/reports/{y}.parquet" f
 """Files holding the fetch time, compared without it."""
 NOT_OURS = ("dbt/", "warehouse/", "manifest/fetch_manifest.parquet.lock")
 """dbt's own target/ and logs, the DuckDB file (compared by contents) and the manifest's lock file."""
+STATE = "state/"
+"""Step fingerprints: they hash the fetch times, so they are checked against the data, not the reference."""
 
 
 def _build(data: Path, *, crash_at: str | None = None, kill_when: Callable[[], bool] | None = None) -> int:
@@ -136,6 +144,8 @@ def assert_nothing_half_written(data: Path, reference: Path) -> None:
         assert rel in ref, f"a file the uninterrupted build does not write: {rel}"
         if rel in CLOCKED:
             assert pq.read_table(path).num_rows > 0, rel
+        elif rel.startswith(STATE):
+            assert len(json.loads(path.read_text(encoding="utf-8"))["fingerprint"]) == 64, rel
         else:
             assert path.read_bytes() == ref[rel].read_bytes(), f"{rel} differs from the uninterrupted build"
     warehouse = data / "warehouse" / "ogi.duckdb"
@@ -173,6 +183,14 @@ def _duplicate_keys(con: duckdb.DuckDBPyConnection, relation: str, key: list[str
     return con.execute(f"SELECT count(*) - count(DISTINCT ({cols})) FROM {relation}").fetchone()[0]
 
 
+def assert_every_step_current(data: Path) -> None:
+    """Every recorded fingerprint is the one the data dir gives now: a new build would run nothing."""
+    ogi = OgiResource(data_dir=str(data), catalog=str(DEFAULT_CATALOG))
+    stale_years = [y for y in ogi.years() if not pipeline.year_is_current(ogi.layout, y, ogi.rows(y))]
+    assert stale_years == []
+    assert stale_tail(ogi) == []
+
+
 def assert_same_as_uninterrupted(data: Path, reference: Path) -> None:
     ours, ref = _files(data), _files(reference)
     assert [r for r in ours if not _visible(r)] == [], "files left hidden (temporaries)"
@@ -180,6 +198,8 @@ def assert_same_as_uninterrupted(data: Path, reference: Path) -> None:
     for rel in (r for r in ref if _ours(r)):
         if rel in CLOCKED:
             assert _without_clock(ours[rel]) == _without_clock(ref[rel]), rel
+        elif rel.startswith(STATE):
+            continue
         else:
             assert ours[rel].read_bytes() == ref[rel].read_bytes(), (
                 f"{rel} differs from the uninterrupted build"
@@ -188,6 +208,7 @@ def assert_same_as_uninterrupted(data: Path, reference: Path) -> None:
     assert len({r["report_id"] for r in manifest}) == len(manifest), "a report fetched twice"
     assert all(r["error"] is None for r in manifest)
     assert _warehouse(data) == _warehouse(reference)
+    assert_every_step_current(data)
     with duckdb.connect(str(data / "warehouse" / "ogi.duckdb"), read_only=True) as con:
         for name in tables.STAGED:
             files = str(data / "staged" / name / "*.parquet")

@@ -294,9 +294,9 @@ def run(tmp_path_factory) -> Iterator[Run]:
                 )
             summaries, staged = [], Counter()
             for year in sorted({r.year for r in rows}):
-                summary, parts = pipeline.parse_rows(layout, [r for r in rows if r.year == year])
-                summaries.append(summary)
-                for name, path in pipeline.stage_year(layout, year, parts).items():
+                year_rows = [r for r in rows if r.year == year]
+                summaries.append(pipeline.parse_rows(layout, year_rows))
+                for name, path in pipeline.stage_year(layout, year, year_rows).items():
                     frame = contracts.read_frame(path)
                     assert contracts.failures(name, frame) is None, name
                     staged[name] += len(frame)

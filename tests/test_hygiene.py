@@ -421,8 +421,8 @@ def test_report_text_and_catalog_fields_stay_data(tmp_path, root):
     layout = Layout(tmp_path / "data")
     with Fetcher(FetchConfig(file_root=root)) as client:
         fetch_catalog(rows, pipeline.archive(layout), pipeline.manifest(layout), client)
-    _, parts = pipeline.parse_rows(layout, rows)
-    pipeline.stage_year(layout, 2022, parts)
+    pipeline.parse_rows(layout, rows)
+    pipeline.stage_year(layout, 2022, rows)
     pipeline.build_warehouse(layout)
     with duckdb.connect(str(layout.warehouse), read_only=True) as con:
         stored = con.execute("SELECT catalog_publisher FROM staging.reports").fetchall()
