@@ -122,7 +122,11 @@ def sweep(root: Path) -> list[Path]:
 
 
 def _crash_point(target: Path) -> None:
-    """The crash-and-resume tests' kill switch: SIGKILL with the temporary file written, not yet renamed."""
+    """The crash-and-resume tests' kill switch: SIGKILL with the temporary file written, not yet renamed.
+
+    The tests start each build as a process group of its own; the whole build
+    dies, whether the write is the build's own or a parse or stage worker's.
+    """
     spec = os.environ.get(_CRASH_AT)
     if not spec:
         return
@@ -134,7 +138,7 @@ def _crash_point(target: Path) -> None:
         _crash_count += 1
         if _crash_count != int(nth):
             return
-    if os.getpgid(0) == os.getpid():
+    if os.getpgid(0) in (os.getpid(), os.getppid()):
         os.killpg(0, signal.SIGKILL)
     os.kill(os.getpid(), signal.SIGKILL)
 
