@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/fuzz.py --n 100000 --seed 1       # the full run (takes a while on one core)
     .venv/bin/python bench/fuzz.py --seed 1 --only 4711       # replay input 4711 of that run, in process
+    .venv/bin/python bench/fuzz.py --n 50000 --form pdf       # only the PDF inputs among the first 50,000
 
 Input i of a run is a function of (--seed, i) alone (tests/fuzzing.py builds
 it), so any input the summary names is replayed with --only. Each parse runs in
@@ -120,13 +121,16 @@ def _percentiles(values: list[float]) -> str:
     return f"p50 {at(0.5):.4g}  p99 {at(0.99):.4g}  p99.9 {at(0.999):.4g}  max {ordered[-1]:.4g}"
 
 
-def run(n: int, seed: int, progress: int) -> int:
+def run(n: int, seed: int, progress: int, form: str | None = None) -> int:
+    """Inputs 0..n-1 of the seed; with `form`, only those built from a seed of that form (the
+    indices, and so the replays, stay those of the full run)."""
+    indices = [i for i in range(n) if form is None or make_input(seed, i).form == form]
     worker = Worker(seed)
     forms, results, by_form_result = Counter(), Counter(), Counter()
     times, peaks, problems = [], [], []
     slowest, reported = (0.0, -1), 0
     started = time.perf_counter()
-    for index in range(n):
+    for done, index in enumerate(indices, 1):
         answer = worker.run(index)
         if isinstance(answer[0], str):
             detail = answer[1] if isinstance(answer[1], str) else f"after {answer[1]:.1f} s"
@@ -147,14 +151,14 @@ def run(n: int, seed: int, progress: int) -> int:
         for problem in problems[reported:]:
             print(f"  input {problem[0]}: {problem[1]}: {problem[2]}", file=sys.stderr, flush=True)
         reported = len(problems)
-        if progress and (index + 1) % progress == 0:
-            rate = (index + 1) / (time.perf_counter() - started)
-            print(
-                f"  {index + 1} inputs, {rate:.0f}/s, {len(problems)} problems", file=sys.stderr, flush=True
-            )
+        if progress and done % progress == 0:
+            rate = done / (time.perf_counter() - started)
+            print(f"  {done} inputs, {rate:.0f}/s, {len(problems)} problems", file=sys.stderr, flush=True)
     worker.close()
     total = time.perf_counter() - started
-    print(f"fuzz: {n} inputs, seed {seed}, {total:.0f} s ({n / total:.0f} inputs/s, one worker)")
+    ran = len(indices)
+    scope = f" (the {form} inputs among the first {n})" if form else ""
+    print(f"fuzz: {ran} inputs{scope}, seed {seed}, {total:.0f} s ({ran / total:.0f} inputs/s, one worker)")
     print("\ninputs per detected form (the form the reader chose; mutations can change it):")
     for form, count in sorted(forms.items()):
         detail = ", ".join(f"{r} {c}" for (f, r), c in sorted(by_form_result.items()) if f == form)
@@ -201,11 +205,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only", type=int, default=None, metavar="INDEX", help="replay one input in process")
     parser.add_argument("--dump", type=Path, default=None, help="with --only: write the input's bytes here")
+    parser.add_argument("--form", choices=sorted(WEIGHTS), default=None, help="run only inputs of this form")
     parser.add_argument("--progress", type=int, default=5000, help="print a progress line every N inputs")
     args = parser.parse_args(argv)
     if args.only is not None:
         return replay(args.seed, args.only, args.dump)
-    return run(args.n, args.seed, args.progress)
+    return run(args.n, args.seed, args.progress, args.form)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ Regression tests pin the parser defects the fuzzer found.
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 import zlib
@@ -175,6 +176,69 @@ def test_pdf_half_a_surrogate_pair_is_an_unknown_mark_not_a_crash():
     outcome = fuzzing.check(data)
     assert outcome.result != "exception", outcome.error
     assert outcome.violations == []
+
+
+def test_pdf_a_glyph_touching_a_number_from_another_baseline_is_glued_to_it():
+    """Found by the fuzzer (input 22771 of seed 1, a bit flip): a 投 drawn at another size and
+    baseline against the 1 of a table cell went to a line of its own in the cell, which read 1
+    where the page shows 投1; a number glued to another glyph is no cell, so the row is null."""
+    original = (fuzzing.REAL / "pdf" / "hongze_district_2024.pdf").read_bytes()
+    data = _pdf_input("hongze_district_2024.pdf", ((0, 3367612918),))
+    glyphs = _glyphs(data)
+    assert any(
+        p == q and a == ord("投") and b == ord("1") and x[0] < y[0] <= x[2] and abs(x[1] - y[1]) > 1
+        for p, a, x in glyphs
+        for q, b, y in glyphs
+    ), "the input no longer prints 投 against a 1 on another baseline"
+    report = parse_bytes(data)
+    assert fuzzing.violations(report, read_source(data), data) == []
+    key = ("rejected_petition", "natural_person")
+    assert {c.keys: c.value for c in parse_bytes(original).cells if c.table == "applications"}[key] == 1
+    row = [c for c in report.cells if c.table == "applications" and c.keys[0] == "rejected_petition"]
+    assert row and all(c.value is None and c.null_reason == "cells_lost" for c in row)
+
+
+def _two_runs_pdf(left: str, right: str, gap: float, drop: float) -> bytes:
+    """`left` at 9 pt, then `right` at 14 pt `gap` points after it and `drop` points lower, under
+    a title line (PDFium drops a lone glyph of the CJK font, so the CJK runs are two glyphs)."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfgen import canvas
+
+    from tests.synthetic.render_pdf import font
+
+    def face(text: str) -> str:
+        return font() if any("\u4e00" <= ch <= "\u9fff" for ch in text) else "Helvetica"
+
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out)
+    pdf.setFont(font(), 12)
+    pdf.drawString(72, 760, "某区人民政府政府信息公开工作年度报告")
+    pdf.setFont(face(left), 9)
+    pdf.drawString(300, 700, left)
+    pdf.setFont(face(right), 14)
+    pdf.drawString(300 + pdfmetrics.stringWidth(left, face(left), 9) + gap, 700 - drop, right)
+    pdf.showPage()
+    pdf.save()
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "gap", "drop", "words"),
+    [
+        ("投诉", "1", 0, 2.5, ["投诉1"]),  # touching, baselines 0.18 × size apart
+        ("投诉", "1", -0.7, 2.5, ["投诉1"]),  # the fuzz input's overlap
+        ("1", "件次", 0, -2.5, ["1件次"]),  # a unit glued on: not a clean number either
+        ("投诉", "1", 5, 2.5, ["投诉", "1"]),  # a visible gap: two words
+        ("投诉", "1", 0, 12, ["投诉", "1"]),  # boxes overlapping less than half: another line
+        ("12", "3", 0, 2.5, ["12", "3"]),  # a digit glued to digits would make another number
+        ("-", "5", 0, 2.5, ["-", "5"]),  # so would a minus
+    ],
+)
+def test_pdf_words_touching_a_digit_on_another_baseline(left, right, gap, drop, words):
+    """The rule behind the fix above: a digit and a glyph that is no part of a number, touching
+    side by side, are one word whatever their baselines, as they are on one baseline."""
+    text = read_source(_two_runs_pdf(left, right, gap, drop)).text
+    assert sorted(text.split()[1:]) == sorted(words)
 
 
 @pytest.mark.parametrize(

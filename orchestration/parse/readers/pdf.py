@@ -81,6 +81,8 @@ class _Word:
     bottom: float
     baseline: float
     size: float
+    row: int
+    """The tight row (`tight_rows`) it was read from."""
 
 
 def read_pdf(data: bytes) -> Source:
@@ -130,10 +132,14 @@ class _Page:
 
     @classmethod
     def layout(cls, number: int, height: float, chars: list[_Char], rules: Rules) -> _Page:
-        words = mark_overprints([word for row in tight_rows(chars) for word in split_words(row)])
+        rows = tight_rows(chars)
+        words = mark_overprints([word for i, row in enumerate(rows) for word in split_words(row, i)])
         cells = find_cells(rules, words) if rules.horizontal and rules.vertical else []
+        for cell in cells:
+            cell.words = glue_to_digits(cell.words)
         boxed = {id(word) for cell in cells for word in cell.words}
-        return cls(number, height, words, cells, merge_lines([w for w in words if id(w) not in boxed]))
+        free = glue_to_digits([w for w in words if id(w) not in boxed])
+        return cls(number, height, words, cells, merge_lines(free))
 
 
 def running_lines(pages: list[_Page]) -> set[tuple[str, int]]:
@@ -436,13 +442,13 @@ class _Line:
         return any(w.x0 < word.x1 - 0.5 and word.x0 < w.x1 - 0.5 for w in self.words)
 
 
-def split_words(row: list[_Char]) -> list[_Word]:
+def split_words(row: list[_Char], index: int) -> list[_Word]:
     """Words split at spaces and at horizontal gaps; overprinted duplicates (fake bold) dropped."""
     words: list[_Word] = []
     current: list[_Char] = []
     for ch in row:
         if ch.space:
-            _close_word(words, current)
+            _close_word(words, current, index)
             current = []
             continue
         if current:
@@ -453,10 +459,10 @@ def split_words(row: list[_Char]) -> list[_Word]:
                 last.text, last.x1 = _UNKNOWN, max(last.x1, ch.x1)
                 continue
             if ch.gap_before or ch.x0 - last.x1 > WORD_GAP * max(ch.size, last.size):
-                _close_word(words, current)
+                _close_word(words, current, index)
                 current = []
         current.append(ch)
-    _close_word(words, current)
+    _close_word(words, current, index)
     return words
 
 
@@ -482,7 +488,67 @@ def _covers(a: _Word, b: _Word) -> bool:
     return narrower > 0 and shorter > 0 and width > 0.4 * narrower and height > 0.4 * shorter
 
 
-def _close_word(words: list[_Word], chars: list[_Char]) -> None:
+_DIGITS = frozenset("0123456789０１２３４５６７８９")
+_NUMBER_MARKS = frozenset(",.-−，．－")
+"""Glyphs that are part of a number when glued to its digits (so gluing one on could make another number)."""
+
+
+def glue_to_digits(words: list[_Word]) -> list[_Word]:
+    """Words of different tight rows that touch a digit are one word: a 投 drawn at another
+    size and baseline against a 1 (no visible gap, boxes side by side on one line) shows 投1,
+    a number glued to another glyph, which the parser never reads as a cell. Set on separate
+    rows, the two read "投 1" and the 1 passed for a clean number. Only a digit and a glyph
+    that cannot extend a number are glued (a - or a digit glued on would make a different
+    number); words of one row stayed apart for a space or a gap."""
+    group = {id(w): [w] for w in words}
+    glued = False
+    ordered = sorted(words, key=lambda w: w.top)
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1 :]:
+            if b.top >= a.bottom:
+                break
+            if a.row != b.row and group[id(a)] is not group[id(b)] and (_glued(a, b) or _glued(b, a)):
+                merged = group[id(a)] + group[id(b)]
+                for w in merged:
+                    group[id(w)] = merged
+                glued = True
+    if not glued:
+        return words
+    return [_joined(group[id(w)]) if len(group[id(w)]) > 1 else w for w in words if group[id(w)][0] is w]
+
+
+def _glued(left: _Word, right: _Word) -> bool:
+    """`right` touches `left` on its right (no word gap, not printed over it), their boxes
+    overlap over half the shorter one's height, and a digit meets a glyph that is no part
+    of a number."""
+    a, b = left.text[-1], right.text[0]
+    if (a in _DIGITS) == (b in _DIGITS) or a in _NUMBER_MARKS or b in _NUMBER_MARKS:
+        return False
+    if not left.x0 < right.x0 or not left.x1 < right.x1:
+        return False
+    if right.x0 - left.x1 > WORD_GAP * max(left.size, right.size):
+        return False
+    height = min(left.bottom, right.bottom) - max(left.top, right.top)
+    return height > 0.5 * min(left.bottom - left.top, right.bottom - right.top)
+
+
+def _joined(words: list[_Word]) -> _Word:
+    """One word of glued words, left to right, on the line of the largest of them."""
+    ordered = sorted(words, key=lambda w: w.x0)
+    main = max(ordered, key=lambda w: w.size)
+    return _Word(
+        "".join(w.text for w in ordered),
+        ordered[0].x0,
+        max(w.x1 for w in ordered),
+        min(w.top for w in ordered),
+        max(w.bottom for w in ordered),
+        main.baseline,
+        main.size,
+        main.row,
+    )
+
+
+def _close_word(words: list[_Word], chars: list[_Char], row: int) -> None:
     if chars:
         words.append(
             _Word(
@@ -493,6 +559,7 @@ def _close_word(words: list[_Word], chars: list[_Char]) -> None:
                 max(ch.bottom for ch in chars),
                 chars[0].baseline,
                 max(ch.size for ch in chars),
+                row,
             )
         )
 
