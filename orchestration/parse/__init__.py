@@ -15,7 +15,7 @@ from orchestration.model import Cell, Finding, Report, Span
 from orchestration.parse import errors
 from orchestration.parse.meta import read_meta
 from orchestration.parse.narrative import read_facts
-from orchestration.parse.reconcile import reconcile, violations
+from orchestration.parse.reconcile import reconcile, table_values, violations
 from orchestration.parse.sections import Region, regions
 from orchestration.parse.source import Source
 from orchestration.parse.tables import Ctx, TableResult, applications, disclosures, null_table, reviews
@@ -89,10 +89,11 @@ def parse_source(source: Source) -> Report:
         for t in (disc, apps, revs):
             findings += t.findings
 
-    results = reconcile(tuple(cells), codes)
+    values = table_values(tuple(cells))
+    results = reconcile(values, codes)
     findings += violations(results)
     findings += _meta_findings(meta)
-    findings += _prose_vs_table(facts, cells)
+    findings += _prose_vs_table(facts, values)
 
     report = Report(
         year=meta.year,
@@ -192,15 +193,14 @@ _FACT_VS_TABLE = {
 }
 
 
-def _prose_vs_table(facts, cells: list[Cell]) -> list[Finding]:
+def _prose_vs_table(facts, values: dict[str, dict]) -> list[Finding]:
     """Where the prose states a figure the table also holds, and they differ."""
-    values = {(c.table, c.keys): c.value for c in cells}
     out = []
     for fact in facts:
         refs = _FACT_VS_TABLE.get(fact.name)
-        if not refs or any(values.get(r) is None for r in refs):
+        if not refs or any(values.get(t, {}).get(k) is None for t, k in refs):
             continue
-        table_value = sum(values[r] for r in refs)
+        table_value = sum(values[t][k] for t, k in refs)
         if table_value != fact.value:
             out.append(
                 Finding(

@@ -46,8 +46,8 @@ def place_row(
     if len(toks) == len(columns):
         line = ctx.lines.line
         return [
-            Cell(table, (row, col), tok.value, Span(line(tok.start), tok.start, tok.end), tok.blank)
-            for col, tok in zip(columns, toks, strict=True)
+            Cell(table, (row, col), value, Span(line(start), start, end), blank)
+            for col, (value, start, end, blank) in zip(columns, toks, strict=True)
         ], []
     reason = "cells_lost" if len(toks) < len(columns) else "too_many_values"
     where = ctx.span(label.start, label.end)
@@ -264,9 +264,10 @@ def reviews(ctx: Ctx, region: Region | None) -> TableResult:
     heading_end = ctx.text.find("\n", region.start)
     label = Label("reviews", region.start, region.start, heading_end if heading_end > 0 else region.end)
     if len(toks) == len(keys):
+        line = ctx.lines.line
         result.cells = [
-            Cell("reviews", key, t.value, ctx.span(t.start, t.end), t.blank)
-            for key, t in zip(keys, toks, strict=True)
+            Cell("reviews", key, value, Span(line(start), start, end), blank)
+            for key, (value, start, end, blank) in zip(keys, toks, strict=True)
         ]
         return result
     reason = "cells_lost" if len(toks) < len(keys) else "too_many_values"
