@@ -58,7 +58,7 @@ def parse_source(source: Source) -> Report:
     if not (_REPORT_SIGNAL.search(norm) and _REPORT_KIND.search(norm)):
         raise errors.NotAReport("no 政府信息公开 … 年度报告 signal in the text")
     lines = Lines(norm)
-    ctx = Ctx(norm, lines, codes)
+    ctx = Ctx(norm, lines, codes, source.locate_all if source.anchors else None)
     regs = regions(norm, codes)
 
     disc, apps, revs = _tables(ctx, regs, "gb2021")
@@ -214,18 +214,11 @@ def _prose_vs_table(facts, values: dict[str, dict]) -> list[Finding]:
 
 
 def _locate(report: Report, source: Source) -> Report:
-    """Attach the reader's original locations (page, element path, ...) to every span."""
+    """Attach the reader's original locations (page, element path, ...) to the facts' spans
+    (cells are located as the tables make them: `Ctx.cells`)."""
     if not source.anchors:
         return report
-
-    wheres = iter(source.locate_all(c.span.start for c in report.cells if c.span is not None))
-    cells = tuple(
-        c
-        if c.span is None
-        else Cell(c.table, c.keys, c.value, Span(*c.span[:3], next(wheres)), c.null_reason)
-        for c in report.cells
-    )
     facts = tuple(
         dataclasses.replace(f, span=Span(*f.span[:3], source.locate(f.span.start))) for f in report.facts
     )
-    return dataclasses.replace(report, cells=cells, facts=facts)
+    return dataclasses.replace(report, facts=facts)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from orchestration.codes import Codes
 from orchestration.model import Cell, ExtraCell, Finding, Span
@@ -34,9 +36,31 @@ class Ctx:
     text: str
     lines: Lines
     codes: Codes
+    locate_all: Callable[[Iterable[int]], list[dict[str, Any] | None]] | None = None
+    """The reader's original location (page, element path, ...) of each offset, when it kept them."""
 
     def span(self, start: int, end: int) -> Span:
         return Span(self.lines.line(start), start, end)
+
+    def cells(self, table: str, keys: Iterable[tuple[str, str]], toks: list[Token]) -> list[Cell]:
+        """One cell per printed token, its span located as it is made (not rebuilt afterwards)."""
+        line = self.lines.line
+        if self.locate_all is None:
+            return [
+                Cell(table, key, value, Span(line(start), start, end), blank)
+                for key, (value, start, end, blank) in zip(keys, toks, strict=True)
+            ]
+        wheres = self.locate_all([t.start for t in toks])
+        return [
+            Cell(table, key, value, Span(line(start), start, end, where), blank)
+            for key, (value, start, end, blank), where in zip(keys, toks, wheres, strict=True)
+        ]
+
+    def located(self, span: Span) -> Span:
+        """A cell's span: with the reader's original location of its start."""
+        if self.locate_all is None:
+            return span
+        return Span(*span[:3], self.locate_all((span.start,))[0])
 
 
 def place_row(
@@ -44,14 +68,11 @@ def place_row(
 ) -> tuple[list[Cell], list[Finding]]:
     """Cells of one row from its printed tokens."""
     if len(toks) == len(columns):
-        line = ctx.lines.line
-        return [
-            Cell(table, (row, col), value, Span(line(start), start, end), blank)
-            for col, (value, start, end, blank) in zip(columns, toks, strict=True)
-        ], []
+        return ctx.cells(table, [(row, col) for col in columns], toks), []
     reason = "cells_lost" if len(toks) < len(columns) else "too_many_values"
     where = ctx.span(label.start, label.end)
-    cells = [Cell(table, (row, col), None, where, reason) for col in columns]
+    located = ctx.located(where)
+    cells = [Cell(table, (row, col), None, located, reason) for col in columns]
     finding = Finding(
         "cells_unplaced",
         f"{table} row {row} printed {len(toks)} values for {len(columns)} columns; all its cells are null",
@@ -264,15 +285,12 @@ def reviews(ctx: Ctx, region: Region | None) -> TableResult:
     heading_end = ctx.text.find("\n", region.start)
     label = Label("reviews", region.start, region.start, heading_end if heading_end > 0 else region.end)
     if len(toks) == len(keys):
-        line = ctx.lines.line
-        result.cells = [
-            Cell("reviews", key, value, Span(line(start), start, end), blank)
-            for key, (value, start, end, blank) in zip(keys, toks, strict=True)
-        ]
+        result.cells = ctx.cells("reviews", keys, toks)
         return result
     reason = "cells_lost" if len(toks) < len(keys) else "too_many_values"
     where = ctx.span(label.start, label.end)
-    result.cells = [Cell("reviews", key, None, where, reason) for key in keys]
+    located = ctx.located(where)
+    result.cells = [Cell("reviews", key, None, located, reason) for key in keys]
     result.findings.append(
         Finding(
             "cells_unplaced",

@@ -124,10 +124,15 @@ def declared_charset(head: bytes) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
+_MAYBE_HIDDEN = '[hidden], [style*="none" i], [style*="dden" i]'
+"""Every element `is_hidden` can accept, and few others: its style patterns end in "none" or
+"hidden", and "none" and "dden" have no letter that case-folds beyond ASCII (as i, s and k do)."""
+
+
 def hidden_nodes(tree: LexborHTMLParser) -> frozenset[int]:
     """The `mem_id` of every element hidden by markup, found once by CSS so that the
     walk never builds a node's attribute dict (the costliest read per node)."""
-    return frozenset(n.mem_id for n in tree.css("[hidden], [style]") if is_hidden(n.attributes))
+    return frozenset(n.mem_id for n in tree.css(_MAYBE_HIDDEN) if is_hidden(n.attributes))
 
 
 class _Renderer:
