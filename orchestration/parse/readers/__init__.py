@@ -130,6 +130,20 @@ class SourceBuilder:
                 wheres.append(where)
         self.newline()
 
+    def row(self, texts: list[str], wheres: list[dict[str, Any]]) -> None:
+        """One table row of non-empty cell texts, tab-separated, each anchored: `line` for a
+        grid, the pieces interleaved by slicing (a page has thousands of cells)."""
+        self.newline()
+        n = 2 * len(texts) - 1
+        if n > 0:
+            pieces: list[Any] = ["\t"] * n
+            pieces[0::2] = texts
+            self._texts += pieces
+            anchors: list[Any] = [None] * n
+            anchors[0::2] = wheres
+            self._wheres += anchors
+        self.newline()
+
     def build(self, form: str, notes: tuple[str, ...] = ()) -> Source:
         texts, wheres = self._texts, self._wheres
         if looks_traditional("".join(texts[:5000])):
