@@ -11,6 +11,7 @@ import bisect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from orchestration.codes import Codes
@@ -68,7 +69,7 @@ def place_row(
 ) -> tuple[list[Cell], list[Finding]]:
     """Cells of one row from its printed tokens."""
     if len(toks) == len(columns):
-        return ctx.cells(table, [(row, col) for col in columns], toks), []
+        return ctx.cells(table, row_keys(row, columns), toks), []
     reason = "cells_lost" if len(toks) < len(columns) else "too_many_values"
     where = ctx.span(label.start, label.end)
     located = ctx.located(where)
@@ -80,6 +81,12 @@ def place_row(
         where,
     )
     return cells, [finding]
+
+
+@cache
+def row_keys(row: str, columns: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The keys of a row's cells, made once per code (every report has the same few hundred)."""
+    return tuple((row, col) for col in columns)
 
 
 def null_table(
