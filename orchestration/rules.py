@@ -8,8 +8,7 @@ compared with a small tolerance because fees have decimals.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from operator import itemgetter
+from typing import NamedTuple
 
 from orchestration.codes import Code, Codes
 
@@ -20,8 +19,9 @@ Cells = Mapping[tuple[str, str], Number | None]
 TOLERANCE = 1e-6
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
+    """One rule over one scope (a tuple: a report has dozens)."""
+
     rule: str
     scope: str
     holds: bool | None
@@ -56,21 +56,32 @@ def verdict(rule: str, scope: str, lhs: Number | None, rhs: Number | None) -> Ve
     return Verdict(rule, scope, holds, lhs, rhs)
 
 
-def evaluate(rule: Code, cells: Cells, codes: Codes) -> list[Verdict]:
+def evaluate(
+    rule: Code, cells: Cells, codes: Codes, axes: tuple[list[str], list[str]] | None = None
+) -> list[Verdict]:
     """One verdict per scope of a table rule, over the rows and columns the report has.
 
-    A per-row rule is the per-column rule of the transposed table, so one loop serves both.
+    A per-column rule sums rows within each column, a per-row rule columns within each row.
+    `axes` are the table's rows and columns (from `table_axes`), when the caller has them.
     """
-    if rule.get("scope") != "column":
-        cells = {(c, r): v for (r, c), v in cells.items()}
-    lines = list(dict.fromkeys(map(itemgetter(0), cells)))
-    scopes = list(dict.fromkeys(map(itemgetter(1), cells)))
-    lhs, rhs = _pick(rule.get("lhs"), lines, codes), _pick(rule.get("rhs"), lines, codes)
+    rows, columns = axes or table_axes(cells)
     get = cells.get
+    code, lhs_side, rhs_side = rule.code, rule.get("lhs"), rule.get("rhs")
+    if rule.get("scope") == "column":
+        lhs, rhs = _pick(lhs_side, rows, codes), _pick(rhs_side, rows, codes)
+        return [
+            verdict(code, c, _sum([get((r, c)) for r in lhs]), _sum([get((r, c)) for r in rhs]))
+            for c in columns
+        ]
+    lhs, rhs = _pick(lhs_side, columns, codes), _pick(rhs_side, columns, codes)
     return [
-        verdict(rule.code, s, _sum([get((x, s)) for x in lhs]), _sum([get((x, s)) for x in rhs]))
-        for s in scopes
+        verdict(code, r, _sum([get((r, c)) for c in lhs]), _sum([get((r, c)) for c in rhs])) for r in rows
     ]
+
+
+def table_axes(cells: Cells) -> tuple[list[str], list[str]]:
+    """The table's rows and its columns, each in the order the cells first name them."""
+    return list(dict.fromkeys([r for r, _ in cells])), list(dict.fromkeys([c for _, c in cells]))
 
 
 def non_negative(values: list[Number | None]) -> Verdict:
@@ -85,10 +96,11 @@ def non_negative(values: list[Number | None]) -> Verdict:
 def evaluate_report(tables: Mapping[str, Cells], codes: Codes) -> list[Verdict]:
     """Every rule over one report's tables (each table: (row or item, column or measure) → value)."""
     out: list[Verdict] = []
+    axes = {name: table_axes(cells) for name, cells in tables.items() if cells}
     for rule in codes.rules.values():
         table = rule.get("table")
-        if table is not None and tables.get(table):
-            out += evaluate(rule, tables[table], codes)
+        if table in axes:
+            out += evaluate(rule, tables[table], codes, axes[table])
     excluded = set(codes.rules["values.non_negative"].get("except_measures", ()))
     values = [
         v

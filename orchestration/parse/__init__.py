@@ -15,7 +15,7 @@ from orchestration.model import Cell, Finding, Report, Span
 from orchestration.parse import errors
 from orchestration.parse.meta import read_meta
 from orchestration.parse.narrative import read_facts
-from orchestration.parse.reconcile import reconcile, violations
+from orchestration.parse.reconcile import reconcile, table_values, violations
 from orchestration.parse.sections import Region, regions
 from orchestration.parse.source import Source
 from orchestration.parse.tables import Ctx, TableResult, applications, disclosures, null_table, reviews
@@ -58,7 +58,7 @@ def parse_source(source: Source) -> Report:
     if not (_REPORT_SIGNAL.search(norm) and _REPORT_KIND.search(norm)):
         raise errors.NotAReport("no 政府信息公开 … 年度报告 signal in the text")
     lines = Lines(norm)
-    ctx = Ctx(norm, lines, codes)
+    ctx = Ctx(norm, lines, codes, source.locate_all if source.anchors else None)
     regs = regions(norm, codes)
 
     disc, apps, revs = _tables(ctx, regs, "gb2021")
@@ -89,10 +89,11 @@ def parse_source(source: Source) -> Report:
         for t in (disc, apps, revs):
             findings += t.findings
 
-    results = reconcile(tuple(cells), codes)
+    values = table_values(tuple(cells))
+    results = reconcile(values, codes)
     findings += violations(results)
     findings += _meta_findings(meta)
-    findings += _prose_vs_table(facts, cells)
+    findings += _prose_vs_table(facts, values)
 
     report = Report(
         year=meta.year,
@@ -192,15 +193,14 @@ _FACT_VS_TABLE = {
 }
 
 
-def _prose_vs_table(facts, cells: list[Cell]) -> list[Finding]:
+def _prose_vs_table(facts, values: dict[str, dict]) -> list[Finding]:
     """Where the prose states a figure the table also holds, and they differ."""
-    values = {(c.table, c.keys): c.value for c in cells}
     out = []
     for fact in facts:
         refs = _FACT_VS_TABLE.get(fact.name)
-        if not refs or any(values.get(r) is None for r in refs):
+        if not refs or any(values.get(t, {}).get(k) is None for t, k in refs):
             continue
-        table_value = sum(values[r] for r in refs)
+        table_value = sum(values[t][k] for t, k in refs)
         if table_value != fact.value:
             out.append(
                 Finding(
@@ -214,18 +214,11 @@ def _prose_vs_table(facts, cells: list[Cell]) -> list[Finding]:
 
 
 def _locate(report: Report, source: Source) -> Report:
-    """Attach the reader's original locations (page, element path, ...) to every span."""
+    """Attach the reader's original locations (page, element path, ...) to the facts' spans
+    (cells are located as the tables make them: `Ctx.cells`)."""
     if not source.anchors:
         return report
-
-    wheres = iter(source.locate_all(c.span.start for c in report.cells if c.span is not None))
-    cells = tuple(
-        c
-        if c.span is None
-        else Cell(c.table, c.keys, c.value, Span(*c.span[:3], next(wheres)), c.null_reason)
-        for c in report.cells
-    )
     facts = tuple(
         dataclasses.replace(f, span=Span(*f.span[:3], source.locate(f.span.start))) for f in report.facts
     )
-    return dataclasses.replace(report, cells=cells, facts=facts)
+    return dataclasses.replace(report, facts=facts)

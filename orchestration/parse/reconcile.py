@@ -13,12 +13,16 @@ from orchestration.codes import Codes
 from orchestration.model import Cell, Finding, RuleResult
 
 
-def reconcile(cells: tuple[Cell, ...], codes: Codes) -> list[RuleResult]:
+def table_values(cells: tuple[Cell, ...]) -> dict[str, rules.Cells]:
+    """Each table's values by their keys: what the rules and the prose checks read."""
     tables: dict[str, dict] = {}
     for name, run in groupby(cells, attrgetter("table")):
-        tables.setdefault(name, {}).update((c.keys, c.value) for c in run)
-    verdicts = rules.evaluate_report(tables, codes)
-    return verdicts
+        tables.setdefault(name, {}).update([(c.keys, c.value) for c in run])
+    return tables
+
+
+def reconcile(tables: dict[str, rules.Cells], codes: Codes) -> list[RuleResult]:
+    return rules.evaluate_report(tables, codes)
 
 
 def violations(results: list[RuleResult]) -> list[Finding]:

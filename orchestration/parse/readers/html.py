@@ -124,10 +124,15 @@ def declared_charset(head: bytes) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
+_MAYBE_HIDDEN = '[hidden], [style*="none" i], [style*="dden" i]'
+"""Every element `is_hidden` can accept, and few others: its style patterns end in "none" or
+"hidden", and "none" and "dden" have no letter that case-folds beyond ASCII (as i, s and k do)."""
+
+
 def hidden_nodes(tree: LexborHTMLParser) -> frozenset[int]:
     """The `mem_id` of every element hidden by markup, found once by CSS so that the
     walk never builds a node's attribute dict (the costliest read per node)."""
-    return frozenset(n.mem_id for n in tree.css("[hidden], [style]") if is_hidden(n.attributes))
+    return frozenset(n.mem_id for n in tree.css(_MAYBE_HIDDEN) if is_hidden(n.attributes))
 
 
 class _Renderer:
@@ -186,9 +191,9 @@ class _Renderer:
         if caption is not None and (text := cell_text(inline_text(caption, self.hidden))):
             self.builder.line([(text, {"path": f"table[{number}]/caption"})])
         for r, tr in enumerate(table_rows(table), 1):
-            cells = row_cells(tr, f"table[{number}]/tr[{r}]", self.hidden)
-            if any(text for text, _ in cells):
-                self.builder.line([(text or BLANK_CELL, where) for text, where in cells])
+            texts, wheres = row_cells(tr, f"table[{number}]/tr[{r}]", self.hidden)
+            if any(texts):
+                self.builder.row([text or BLANK_CELL for text in texts], wheres)
         self.builder.blank_line()
 
 
@@ -239,13 +244,13 @@ def table_rows(table: LexborNode) -> list[LexborNode]:
     return rows
 
 
-def row_cells(tr: LexborNode, path: str, hidden: frozenset[int]) -> list[tuple[str, dict[str, Any]]]:
-    """The row's visible cells: (text, where), an empty cell's text empty."""
+def row_cells(tr: LexborNode, path: str, hidden: frozenset[int]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The row's visible cells: their texts (an empty cell's text empty) and their anchors."""
     counts = {"td": 0, "th": 0}
-    cells = []
+    texts, wheres = [], []
     for child in tr.iter():
         tag = child.tag
-        if tag not in counts or child.mem_id in hidden:
+        if tag not in counts or (hidden and child.mem_id in hidden):
             continue
         counts[tag] += 1
         first = child.child
@@ -257,8 +262,9 @@ def row_cells(tr: LexborNode, path: str, hidden: frozenset[int]) -> list[tuple[s
             text = cell_text(inline_text(child, hidden))
         elif not text.isdigit() and _SPACE.search(text):  # without whitespace it is as cell_text leaves it
             text = cell_text(text)
-        cells.append((text, {"path": f"{path}/{tag}[{counts[tag]}]"}))
-    return cells
+        texts.append(text)
+        wheres.append({"path": f"{path}/{tag}[{counts[tag]}]"})
+    return texts, wheres
 
 
 def chain_text(node: LexborNode, hidden: frozenset[int]) -> str | None:
