@@ -13,7 +13,7 @@ import pytest
 from orchestration import parse_pool, pipeline, tables
 from orchestration.build import build
 from orchestration.checks import contracts
-from orchestration.fetch import Fetcher, fetch_catalog, load_catalog
+from orchestration.fetch import Fetcher, fetch_catalog, load_catalog, plan
 from orchestration.layout import DEFAULT_CATALOG, Layout
 
 
@@ -151,6 +151,15 @@ def test_raw_documents_can_live_in_an_object_store(fetched, tmp_path, monkeypatc
     assert (summary.parsed, summary.failed, summary.not_fetched) == (len(rows), {}, [])
     paths = pipeline.stage_year(layout, 2021, [r for r in rows if r.year == 2021], workers=2)
     assert pq.read_table(paths["reports"]).num_rows == 2
+    asked: list[str] = []
+    monkeypatch.setattr(store.fs, "exists", lambda key, **_: asked.append(key) or True)
+    assert plan(rows, store, pipeline.manifest(layout)) == []
+    assert asked == [], "the no-change check asks the store once per document"
+    victim = next(p for p in bucket.rglob("*") if p.is_file())
+    victim.unlink()
+    assert [row.report_id for row, _ in plan(rows, store, pipeline.manifest(layout))] == [
+        r.report_id for r, res in zip(rows, results, strict=True) if res.sha256 == victim.name
+    ]
     victim = next(p for p in bucket.rglob("*") if p.is_file())
     victim.write_bytes(b"tampered")
     with pytest.raises(CorruptRaw):

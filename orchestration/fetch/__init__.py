@@ -57,6 +57,9 @@ def plan(
     skipped, unless `refresh` asks to re-check it with a conditional request.
     """
     latest = manifest.latest_by_report()
+    rows = list(rows)
+    fetched = {p.sha256 for r in rows if (p := latest.get(r.report_id)) is not None and p.sha256}
+    kept = archive.present(fetched)
     todo: list[tuple[CatalogRow, FetchResult | None]] = []
     for row in rows:
         previous = latest.get(row.report_id)
@@ -64,7 +67,7 @@ def plan(
             previous is not None
             and previous.url == row.source
             and previous.sha256 is not None
-            and archive.has(previous.sha256)
+            and previous.sha256 in kept
         )
         if not current:
             todo.append((row, None))

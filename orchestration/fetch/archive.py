@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from orchestration import atomic
@@ -41,6 +42,10 @@ class Archive:
 
     def has(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
+
+    def present(self, shas: Iterable[str]) -> set[str]:
+        """Which of the hashes are archived (one stat each: cheap on a local disk)."""
+        return {s for s in shas if self.has(s)}
 
     def put(self, data: bytes) -> str:
         """Store data (unless already there) and return its SHA-256."""

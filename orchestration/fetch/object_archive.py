@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from orchestration.fetch.archive import Archive, CorruptRaw, NotArchived
@@ -45,6 +46,17 @@ class ObjectArchive:
 
     def has(self, sha256: str) -> bool:
         return self.fs.exists(self.key(sha256))
+
+    def present(self, shas: Iterable[str]) -> set[str]:
+        """Which of the hashes are archived: one listing of the store, not a request per hash."""
+        wanted = set(shas)
+        if not wanted:
+            return set()
+        try:
+            listed = self.fs.find(f"{self.base}/raw")
+        except FileNotFoundError:
+            return set()
+        return wanted & {key.rsplit("/", 1)[-1] for key in listed}
 
     def put(self, data: bytes) -> str:
         """Store data (unless already there) and return its SHA-256."""
