@@ -24,7 +24,7 @@ from orchestration.publish import package
 from orchestration.publish.errors import BadRelease
 from orchestration.publish.release import checksum_problems, descriptor_path
 from orchestration.publish.version import Version
-from orchestration.publish.write import SQL_TYPES, duckdb_session, quote
+from orchestration.publish.write import SQL_TYPES, duckdb_session, literal, quote
 
 _RFC3339 = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})"
@@ -167,22 +167,26 @@ def _data_problems(doc: dict[str, Any], base: Path) -> list[Problem]:
 def _import_problems(
     con, doc: dict[str, Any], base: Path, schemas: dict[str, dict], scratch: Path
 ) -> list[Problem]:
+    """IMPORT DATABASE of the release into a database of its own, then its tables against the CSV tables.
+
+    The import runs without the memory limit: DuckDB builds each primary key's
+    index in memory and cannot spill it, so this check needs memory in
+    proportion to the largest table (about 1.6 GiB for 8.6 million rows).
+    """
     scripts = [f["path"] for f in doc.get(package.FILES, []) if f["path"].endswith("schema.sql")]
     if not scripts:
         return [Problem("duckdb", "schema.sql", "not listed")]
     folder = (base / scripts[0]).parent
-    own = con.execute("SELECT current_database()").fetchone()[0]
-    con.execute(f"ATTACH '{str(scratch / 'imported.duckdb').replace(chr(39), chr(39) * 2)}' AS imported")
+    imported = scratch / "imported.duckdb"
     try:
-        con.execute("USE imported")
-        con.execute(f"IMPORT DATABASE '{str(folder).replace(chr(39), chr(39) * 2)}'")
+        with duckdb.connect(str(imported), config={"temp_directory": str(scratch / "spill")}) as own:
+            own.execute(f"IMPORT DATABASE {literal(str(folder))}")
     except duckdb.Error as exc:
         return [Problem("duckdb", "IMPORT DATABASE", str(exc).splitlines()[0])]
-    finally:
-        con.execute(f"USE {quote(own)}")
+    con.execute(f"ATTACH {literal(str(imported))} AS imported (READ_ONLY)")
     out = []
     for name in schemas:
-        n = _same_rows(con, f"{quote(own)}.main.{quote(name)}", f"imported.main.{quote(name)}")
+        n = _same_rows(con, quote(name), f"imported.main.{quote(name)}")
         if n:
             out.append(Problem("duckdb", name, f"{n} row(s) differ between the CSV and the imported table"))
     return out

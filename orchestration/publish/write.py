@@ -74,7 +74,7 @@ def open_marts(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     if not warehouse.is_file():
         raise MartMismatch(f"no warehouse at {warehouse}: run `ogi build` first")
     with duckdb_session() as (con, _):
-        con.execute(f"ATTACH {_literal(str(warehouse))} AS warehouse (READ_ONLY)")
+        con.execute(f"ATTACH {literal(str(warehouse))} AS warehouse (READ_ONLY)")
         for name in tables.PUBLISHED:
             found = con.execute(
                 "SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = "
@@ -193,10 +193,10 @@ def schema_sql() -> str:
                 f"REFERENCES {quote(ref['resource'])} ({', '.join(quote(c) for c in ref['fields'])})"
             )
         out.append(f"CREATE TABLE {quote(name)} (\n  " + ",\n  ".join(lines) + "\n);")
-        out.append(f"COMMENT ON TABLE {quote(name)} IS {_literal(package.table_title(name))};")
+        out.append(f"COMMENT ON TABLE {quote(name)} IS {literal(package.table_title(name))};")
         for f in doc["fields"]:
             text = f"{f.get('title', '')}: {f.get('description', '')}".strip(": ")
-            out.append(f"COMMENT ON COLUMN {quote(name)}.{quote(f['name'])} IS {_literal(text)};")
+            out.append(f"COMMENT ON COLUMN {quote(name)}.{quote(f['name'])} IS {literal(text)};")
     return "\n".join(out) + "\n"
 
 
@@ -206,7 +206,7 @@ def load_sql() -> str:
     )
 
 
-def _literal(text: str) -> str:
+def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
