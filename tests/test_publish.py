@@ -21,6 +21,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import frictionless
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from orchestration import codes, tables
@@ -30,7 +32,7 @@ from orchestration.defs.resources import OgiResource
 from orchestration.fetch import load_catalog
 from orchestration.layout import DEFAULT_CATALOG, Layout
 from orchestration.parse import parse_bytes
-from orchestration.publish import dictionary, package, publish
+from orchestration.publish import dictionary, package, publish, write
 from orchestration.publish.diff import diff
 from orchestration.publish.errors import ChecksumMismatch, InvalidData, MartMismatch, ReleaseExists
 from orchestration.publish.release import Release, open_release
@@ -273,6 +275,33 @@ def test_checksums_are_verified_on_read(history, tmp_path):
     problems = validate(copy_)
     assert problems and all(p.check == "checksum" for p in problems)
     assert main(["validate", str(copy_), "--no-frictionless"]) == 1
+
+
+def test_streamed_parquet_is_what_pyarrow_writes_for_the_whole_table(tmp_path, monkeypatch):
+    """Tables stream in batches that do not line up with row groups; the bytes must not depend on it."""
+    monkeypatch.setattr(write, "ROW_GROUP", 7)
+    monkeypatch.setattr(write, "_BATCH", 5)
+    rows = marts(REPORTS)
+    rows["fct_carryover"] = []
+    warehouse = write_warehouse(tmp_path / "w" / "ogi.duckdb", rows)
+    with write.open_marts(warehouse) as con:
+        for name in tables.PUBLISHED:
+            folder = tmp_path / name
+            folder.mkdir()
+            write.write_table(con, name, folder)
+            whole = pa.Table.from_batches(list(write.batches(con, name)), tables.arrow_schema(name))
+            pq.write_table(
+                whole.combine_chunks(),
+                folder / "whole.parquet",
+                compression="zstd",
+                write_statistics=True,
+                row_group_size=7,
+            )
+            streamed = pq.ParquetFile(folder / f"{name}.parquet")
+            assert streamed.metadata.num_rows == len(rows[name])
+            assert streamed.num_row_groups == max(1, -(-len(rows[name]) // 7))
+            assert (folder / f"{name}.parquet").read_bytes() == (folder / "whole.parquet").read_bytes(), name
+            assert len(_csv(folder / f"{name}.csv")) == len(rows[name])
 
 
 def test_invalid_data_and_wrong_marts_are_refused(tmp_path):

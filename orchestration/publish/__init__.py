@@ -79,11 +79,8 @@ def _previous(dist: Path) -> Release | None:
     return latest
 
 
-def _check_keys(data: dict) -> None:
-    with duckdb.connect() as con:
-        for name, table in data.items():
-            con.register(name, table)
-        problems = validate.key_problems(con, {n: tables.resolved(n) for n in data})
+def _check_keys(con: duckdb.DuckDBPyConnection) -> None:
+    problems = validate.key_problems(con, {n: tables.resolved(n) for n in tables.PUBLISHED})
     if problems:
         raise InvalidData([str(p) for p in problems])
 
@@ -98,13 +95,18 @@ def publish(
     other bytes is never overwritten (ReleaseExists).
     """
     created = package.created_at(created)
-    data = write.read_marts(warehouse)
-    _check_keys(data)
-    dist.mkdir(parents=True, exist_ok=True)
-    atomic.sweep(dist)
-    staging = atomic.temporary_dir(dist, "release")
+    with write.open_marts(warehouse) as con:
+        _check_keys(con)
+        dist.mkdir(parents=True, exist_ok=True)
+        atomic.sweep(dist)
+        staging = atomic.temporary_dir(dist, "release")
+        try:
+            csvs, files = write.write_files(con, staging)
+            first = _first(con)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
     try:
-        csvs, files = write.write_files(data, staging)
         previous = _previous(dist)
         candidate = Release(package.descriptor("0.0.0", created, csvs, files), staging)
         same = previous is not None and package.content(candidate.descriptor) == package.content(
@@ -126,7 +128,7 @@ def publish(
         if changes is not None:
             changes.new_version = chosen
         if not (dist / chosen).exists():  # the section first: a crash before the install must not lose it
-            _changelog(dist.parent / CHANGELOG, doc, changes, level, _first(data))
+            _changelog(dist.parent / CHANGELOG, doc, changes, level, first)
         new = write.install(staging, dist / chosen)
         _point(dist, doc)
         return Published(
@@ -178,11 +180,12 @@ def _point(dist: Path, doc: dict) -> None:
         _atomic_write(pointer, text)
 
 
-def _first(data: dict) -> str:
-    reports = data["dim_reports"]
-    years = sorted(set(reports.column("catalog_year").to_pylist()))
-    span = f"{years[0]}–{years[-1]}" if years else "none"
-    return f"First release: {reports.num_rows} reports, years {span}."
+def _first(con: duckdb.DuckDBPyConnection) -> str:
+    n, low, high = con.execute(
+        "SELECT count(*), min(catalog_year), max(catalog_year) FROM dim_reports"
+    ).fetchone()
+    span = f"{low}–{high}" if n else "none"
+    return f"First release: {n} reports, years {span}."
 
 
 def _changelog(path: Path, doc: dict, changes: Diff | None, level: str | None, first: str) -> None:

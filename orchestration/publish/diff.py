@@ -16,7 +16,7 @@ import duckdb
 
 from orchestration import tables
 from orchestration.publish.release import Release
-from orchestration.publish.write import cell, quote
+from orchestration.publish.write import cell, duckdb_session, quote
 
 FINDINGS = "fct_findings"
 FINDING_KEY = ("report_id", "code", "scope", "message")
@@ -123,22 +123,23 @@ def diff(old: Release, new: Release) -> Diff:
         d.data_compared = False
         return d
     a, b = _schemas(old), _schemas(new)
-    with duckdb.connect() as con:
+    with duckdb_session() as (con, _):
         for name in tables.PUBLISHED:
             if name in a and name in b:
                 for prefix, rel in (("o", old), ("n", new)):
                     path = str(rel.parquet(name)).replace("'", "''")
                     con.execute(f"CREATE VIEW {prefix}_{name} AS FROM read_parquet('{path}')")
         _reports(con, d)
-        gone = {r[0] for r in d.reports_added} | {r[0] for r in d.reports_removed}
+        gone = [r[0] for r in d.reports_added + d.reports_removed]
+        con.execute("CREATE TABLE gone AS SELECT unnest(?::VARCHAR[]) AS report_id", [gone])
         for name in tables.PUBLISHED:
             if name not in a or name not in b or name == FINDINGS:
                 continue
             if a[name]["schema"]["primaryKey"] != b[name]["schema"]["primaryKey"]:
                 continue
-            _table(con, d, name, a[name]["schema"], b[name]["schema"], gone)
+            _table(con, d, name, a[name]["schema"], b[name]["schema"])
         if FINDINGS in a and FINDINGS in b:
-            _findings(con, d, gone)
+            _findings(con, d)
     return d
 
 
@@ -162,7 +163,15 @@ def _report_columns(schema: dict) -> list[str]:
     return out or (["report_id"] if schema["primaryKey"] == ["report_id"] else [])
 
 
-def _table(con, d: Diff, name: str, old: dict, new: dict, gone: set[str]) -> None:
+def _kept(columns: list[str]) -> str:
+    """SQL: the row names no report added or removed (table `gone`) in any of these key columns."""
+    return (
+        " AND ".join(f"coalesce({quote(c)} NOT IN (SELECT report_id FROM gone), true)" for c in columns)
+        or "true"
+    )
+
+
+def _table(con, d: Diff, name: str, old: dict, new: dict) -> None:
     key = new["primaryKey"]
     types = {f["name"]: f["type"] for f in old["fields"]}
     join = " AND ".join(f"o.{quote(k)} = n.{quote(k)}" for k in key)
@@ -181,25 +190,22 @@ def _table(con, d: Diff, name: str, old: dict, new: dict, gone: set[str]) -> Non
         for r in rows:
             changed.append(CellChange(name, tuple(zip(key, r[: len(key)], strict=True)), col, r[-2], r[-1]))
     d.cells += sorted(changed, key=lambda c: (c.key, position[c.column]))
-    reports = _report_columns(new)
+    kept = _kept([c for c in _report_columns(new) if c in key])
     for target, x, y in ((d.rows_added, "n", "o"), (d.rows_removed, "o", "n")):
         rows = con.execute(
-            f"SELECT {order} FROM {x}_{name} ANTI JOIN {y}_{name} USING ({order}) ORDER BY {order}"
+            f"SELECT {order} FROM {x}_{name} ANTI JOIN {y}_{name} USING ({order}) "
+            f"WHERE {kept} ORDER BY {order}"
         ).fetchall()
-        for r in rows:
-            row = dict(zip(key, r, strict=True))
-            if not any(row.get(c) in gone for c in reports):
-                target.append(RowChange(name, tuple(row.items())))
+        target += [RowChange(name, tuple(zip(key, r, strict=True))) for r in rows]
 
 
-def _findings(con, d: Diff, gone: set[str]) -> None:
+def _findings(con, d: Diff) -> None:
     cols = ", ".join(FINDING_KEY)
     for target, x, y in ((d.findings_added, "n", "o"), (d.findings_resolved, "o", "n")):
-        rows = con.execute(
+        target += con.execute(
             f"SELECT * FROM (SELECT {cols} FROM {x}_{FINDINGS} EXCEPT ALL SELECT {cols} FROM {y}_{FINDINGS}) "
-            f"ORDER BY {cols}"
+            f"WHERE {_kept(['report_id'])} ORDER BY {cols}"
         ).fetchall()
-        target += [r for r in rows if r[0] not in gone]
 
 
 def summary(d: Diff) -> str:

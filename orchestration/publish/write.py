@@ -3,9 +3,10 @@
 Rows are in primary-key order and columns in schema order. CSV: UTF-8, `\\n`
 line ends, minimal quoting, a null is an empty cell (the schema's only missing
 value) and never 0, an integer never prints as `1.0`, a number prints in its
-shortest round-trip form. Parquet: one fixed Arrow schema per table, zstd.
-An empty string is published as null, so that the CSV and the Parquet file
-say the same thing.
+shortest round-trip form. Parquet: one fixed Arrow schema per table, zstd,
+row groups of `ROW_GROUP` rows. An empty string is published as null, so that
+the CSV and the Parquet file say the same thing. Each table streams from
+DuckDB a batch at a time into both files, so memory does not grow with the data.
 
 DuckDB database files are not byte-reproducible (DuckDB 1.5's FSST string
 compression, string blocks and index serialisation differ from run to run for
@@ -16,15 +17,17 @@ files. `IMPORT DATABASE '<release folder>'` gives every table with its keys.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import math
 import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from orchestration import atomic, tables
@@ -34,6 +37,13 @@ from orchestration.publish.package import FileInfo
 
 SQL_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
 PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
+MEMORY_LIMIT = "1GiB"
+"""What DuckDB may hold in memory while a release is written, validated or compared; past it, it
+spills to disk. Publishing streams every table, so its memory does not grow with the data."""
+ROW_GROUP = 1024 * 1024
+"""Rows per Parquet row group: pyarrow's `write_table` default, with which every release so far was
+written. Another split gives other bytes for the same rows."""
+_BATCH = 65536
 _CHUNK = 1 << 20
 
 
@@ -41,16 +51,34 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def read_marts(warehouse: Path) -> dict[str, pa.Table]:
-    """Every published table from schema `marts` of the warehouse, checked against its schema."""
+@contextlib.contextmanager
+def duckdb_session() -> Iterator[tuple[duckdb.DuckDBPyConnection, Path]]:
+    """A DuckDB database in a new temporary folder, held to MEMORY_LIMIT (it spills into that folder).
+
+    Yields the connection and the folder (for other databases to ATTACH there); both go afterwards.
+    """
+    with tempfile.TemporaryDirectory(prefix="ogi-duckdb-") as tmp:
+        config = {"memory_limit": MEMORY_LIMIT, "temp_directory": str(Path(tmp) / "spill")}
+        with duckdb.connect(str(Path(tmp) / "work.duckdb"), config=config) as con:
+            yield con, Path(tmp)
+
+
+@contextlib.contextmanager
+def open_marts(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection where every published table is a view of its mart in schema `marts` of the warehouse.
+
+    Each mart is checked against its schema first (MartMismatch). The views
+    have the schema's columns and publish an empty string as null, so that
+    the CSV and the Parquet file say the same thing.
+    """
     if not warehouse.is_file():
         raise MartMismatch(f"no warehouse at {warehouse}: run `ogi build` first")
-    out = {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb_session() as (con, _):
+        con.execute(f"ATTACH {literal(str(warehouse))} AS warehouse (READ_ONLY)")
         for name in tables.PUBLISHED:
             found = con.execute(
-                "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = 'marts' AND table_name = ? ORDER BY ordinal_position",
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = "
+                "'warehouse' AND table_schema = 'marts' AND table_name = ? ORDER BY ordinal_position",
                 [name],
             ).fetchall()
             expected = [(f["name"], SQL_TYPES[f["type"]]) for f in tables.schema(name)["fields"]]
@@ -58,23 +86,21 @@ def read_marts(warehouse: Path) -> dict[str, pa.Table]:
                 raise MartMismatch(f"{warehouse}: table marts.{name} is missing")
             if found != expected:
                 raise MartMismatch(f"marts.{name} has columns {found}; its schema says {expected}")
-            cols = ", ".join(quote(c) for c, _ in expected)
-            order = ", ".join(quote(k) for k in tables.primary_key(name))
-            result = con.execute(f"SELECT {cols} FROM marts.{quote(name)} ORDER BY {order}")
-            out[name] = normalise(name, result.to_arrow_table())
-    return out
+            cols = ", ".join(
+                f"nullif({quote(c)}, '') AS {quote(c)}" if t == "VARCHAR" else quote(c) for c, t in expected
+            )
+            con.execute(f"CREATE VIEW {quote(name)} AS SELECT {cols} FROM warehouse.marts.{quote(name)}")
+        yield con
 
 
-def normalise(name: str, table: pa.Table) -> pa.Table:
-    """The table with the published Arrow schema, one chunk per column, empty strings as null."""
+def batches(con: duckdb.DuckDBPyConnection, name: str) -> Iterator[pa.RecordBatch]:
+    """The rows of a table registered in `con`, in primary-key order, with the published Arrow schema."""
     schema = tables.arrow_schema(name)
-    columns = []
-    for field, column in zip(schema, table.columns, strict=True):
-        column = column.cast(field.type)
-        if pa.types.is_string(field.type):
-            column = pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
-        columns.append(column.combine_chunks())
-    return pa.Table.from_arrays(columns, schema=schema)
+    order = ", ".join(quote(k) for k in tables.primary_key(name))
+    with con.sql(f"SELECT * FROM {quote(name)} ORDER BY {order}").to_arrow_reader(_BATCH) as reader:
+        for batch in reader:
+            columns = [column.cast(field.type) for field, column in zip(schema, batch.columns, strict=True)]
+            yield pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
 def cell(value) -> str:
@@ -92,14 +118,49 @@ def cell(value) -> str:
     return str(value)
 
 
-def write_csv(table: pa.Table, path: Path) -> None:
-    """The table as CSV, streamed batch by batch."""
-    with path.open("w", encoding="utf-8", newline="") as f:
+def csv_rows(batch: pa.RecordBatch) -> Iterator[list[str]]:
+    for row in zip(*(c.to_pylist() for c in batch.columns), strict=True):
+        yield [cell(v) for v in row]
+
+
+def row_groups(stream: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.Table]:
+    """The batches regrouped into tables of ROW_GROUP rows (the last one shorter), one chunk per column.
+
+    An empty stream gives one empty table: a Parquet file of no rows still has its one row group.
+    """
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    done = False
+    for batch in stream:
+        while batch.num_rows:
+            take = min(ROW_GROUP - held, batch.num_rows)
+            pending.append(batch.slice(0, take))
+            held += take
+            batch = batch.slice(take)
+            if held == ROW_GROUP:
+                yield pa.Table.from_batches(pending, schema).combine_chunks()
+                pending, held, done = [], 0, True
+    if held or not done:
+        yield pa.Table.from_batches(pending, schema).combine_chunks()
+
+
+def write_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path) -> None:
+    """`<name>.csv` and `<name>.parquet` in folder, both written a batch at a time from the table in `con`."""
+    schema = tables.arrow_schema(name)
+    with (
+        (folder / f"{name}.csv").open("w", encoding="utf-8", newline="") as f,
+        pq.ParquetWriter(folder / f"{name}.parquet", schema, compression="zstd", write_statistics=True) as pw,
+    ):
         writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(table.column_names)
-        for batch in table.to_batches(max_chunksize=65536):
-            for row in zip(*(c.to_pylist() for c in batch.columns), strict=True):
-                writer.writerow([cell(v) for v in row])
+        writer.writerow(schema.names)
+
+        def written() -> Iterator[pa.RecordBatch]:
+            for batch in batches(con, name):
+                writer.writerows(csv_rows(batch))
+                yield batch
+
+        for group in row_groups(written(), schema):
+            pw.write_table(group)
 
 
 def file_info(path: Path, relative: str) -> FileInfo:
@@ -132,10 +193,10 @@ def schema_sql() -> str:
                 f"REFERENCES {quote(ref['resource'])} ({', '.join(quote(c) for c in ref['fields'])})"
             )
         out.append(f"CREATE TABLE {quote(name)} (\n  " + ",\n  ".join(lines) + "\n);")
-        out.append(f"COMMENT ON TABLE {quote(name)} IS {_literal(package.table_title(name))};")
+        out.append(f"COMMENT ON TABLE {quote(name)} IS {literal(package.table_title(name))};")
         for f in doc["fields"]:
             text = f"{f.get('title', '')}: {f.get('description', '')}".strip(": ")
-            out.append(f"COMMENT ON COLUMN {quote(name)}.{quote(f['name'])} IS {_literal(text)};")
+            out.append(f"COMMENT ON COLUMN {quote(name)}.{quote(f['name'])} IS {literal(text)};")
     return "\n".join(out) + "\n"
 
 
@@ -145,19 +206,17 @@ def load_sql() -> str:
     )
 
 
-def _literal(text: str) -> str:
+def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def write_files(data: dict[str, pa.Table], folder: Path) -> tuple[dict[str, FileInfo], list[dict]]:
-    """Write every data file of a release into `folder`; their infos for the descriptor."""
+def write_files(con: duckdb.DuckDBPyConnection, folder: Path) -> tuple[dict[str, FileInfo], list[dict]]:
+    """Write every data file of a release into `folder` from the tables of `open_marts`; their infos."""
     csvs: dict[str, FileInfo] = {}
     files: list[dict] = []
     for name in tables.PUBLISHED:
-        table = data[name]
-        write_csv(table, folder / f"{name}.csv")
+        write_table(con, name, folder)
         csvs[name] = file_info(folder / f"{name}.csv", f"{name}.csv")
-        pq.write_table(table, folder / f"{name}.parquet", compression="zstd", write_statistics=True)
         files.append(
             package.file_entry(
                 file_info(folder / f"{name}.parquet", f"{name}.parquet"),
