@@ -11,6 +11,7 @@ way as a temporary directory renamed into place.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import re
 import secrets
@@ -107,18 +108,31 @@ def sweep(root: Path) -> list[Path]:
         return removed
     for dirpath, dirnames, filenames in os.walk(root):
         for name in [*dirnames, *filenames]:
-            match = _TEMPORARY.match(name)
-            if match is None or _alive(int(match["pid"])):
-                continue
-            path = Path(dirpath) / name
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-                dirnames.remove(name)
-            else:
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
-            removed.append(path)
+            if _remove_if_stale(Path(dirpath) / name):
+                removed.append(Path(dirpath) / name)
+                if name in dirnames:
+                    dirnames.remove(name)
     return removed
+
+
+def sweep_siblings(target: Path) -> list[Path]:
+    """Remove the stale temporaries of target beside it (not a walk: for a shared folder such as /tmp)."""
+    parent, name = Path(target).parent, glob.escape(Path(target).name)
+    candidates = sorted(parent.glob(f".{name}.*.tmp")) if parent.is_dir() else []
+    return [path for path in candidates if _remove_if_stale(path)]
+
+
+def _remove_if_stale(path: Path) -> bool:
+    """Remove path if it is a temporary whose writer is gone."""
+    match = _TEMPORARY.match(path.name)
+    if match is None or _alive(int(match["pid"])):
+        return False
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    return True
 
 
 def _crash_point(target: Path) -> None:

@@ -23,6 +23,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -280,3 +281,21 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
     atomic.write_bytes(target, b"new", mode=0o444)
     assert target.read_bytes() == b"new" and (target.stat().st_mode & 0o777) == 0o444
+
+
+def test_a_killed_publish_leaves_no_scratch_folder_behind(tmp_path, monkeypatch):
+    """Publish's DuckDB scratch folders live in the system temp dir; the next publish sweeps dead ones."""
+    from orchestration.publish.write import duckdb_session
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    stale = tmp_path / f".ogi-duckdb.{int(dead.stdout)}.0badc0de.tmp"
+    (stale / "spill").mkdir(parents=True)
+    other = tmp_path / f".other.{int(dead.stdout)}.0badc0de.tmp"
+    other.mkdir()
+    with duckdb_session() as (con, scratch):
+        assert con.execute("SELECT 1").fetchone() == (1,)
+        assert scratch.parent == tmp_path and scratch.is_dir() and not stale.exists()
+    assert not scratch.exists() and other.exists()

@@ -57,10 +57,15 @@ def duckdb_session() -> Iterator[tuple[duckdb.DuckDBPyConnection, Path]]:
 
     Yields the connection and the folder (for other databases to ATTACH there); both go afterwards.
     """
-    with tempfile.TemporaryDirectory(prefix="ogi-duckdb-") as tmp:
-        config = {"memory_limit": MEMORY_LIMIT, "temp_directory": str(Path(tmp) / "spill")}
-        with duckdb.connect(str(Path(tmp) / "work.duckdb"), config=config) as con:
-            yield con, Path(tmp)
+    scratch = Path(tempfile.gettempdir()) / "ogi-duckdb"
+    atomic.sweep_siblings(scratch)  # what a killed publish left
+    tmp = atomic.temporary_dir(scratch.parent, scratch.name)
+    try:
+        config = {"memory_limit": MEMORY_LIMIT, "temp_directory": str(tmp / "spill")}
+        with duckdb.connect(str(tmp / "work.duckdb"), config=config) as con:
+            yield con, tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @contextlib.contextmanager
