@@ -137,10 +137,10 @@ def run(n: int, seed: int, progress: int, form: str | None = None) -> int:
             problems.append((index, answer[0], detail))
             continue
         _, outcome, elapsed, peak, _size = answer
-        form = outcome.form or make_input(seed, index).form
-        forms[form] += 1
+        detected = outcome.form or make_input(seed, index).form
+        forms[detected] += 1
         results[outcome.result] += 1
-        by_form_result[(form, outcome.result)] += 1
+        by_form_result[(detected, outcome.result)] += 1
         times.append(elapsed)
         peaks.append(peak / 2**20)
         slowest = max(slowest, (elapsed, index))
