@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration import atomic, fingerprints, pipeline
+from orchestration import atomic, fingerprints, pipeline, workers
 from orchestration.defs.assets import parsed_reports, raw_documents, staged_tables, warehouse
 from orchestration.defs.models import dbt_models, dbt_resource
 from orchestration.defs.publish import release
@@ -56,6 +56,7 @@ def build(
                 run_config=_QUIET,
             )
         )
+    workers.shutdown()  # only the year steps use the pool
     tail = stale_tail(ogi)
     if tail:
         results.append(

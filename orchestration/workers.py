@@ -33,6 +33,12 @@ def _pool(n: int) -> ProcessPoolExecutor:
     return _POOLS[n]
 
 
+def shutdown() -> None:
+    """Stop every pool: once the year steps are done, their workers' memory is not held through the rest."""
+    while _POOLS:
+        _POOLS.popitem()[1].shutdown(wait=True)
+
+
 def _call(job: tuple[Callable[..., Any], tuple]) -> Any:
     fn, args = job
     return fn(*args)

@@ -3,6 +3,7 @@ a re-run does only what changed (a new year, a deleted release), nothing else.""
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 from pathlib import Path
 
@@ -122,6 +123,7 @@ def test_a_new_year_processes_only_that_year_and_what_follows(sample_build, tmp_
     for path, before in staged.items():
         assert (path.read_bytes(), path.stat().st_mtime_ns) == before, path
     assert Layout(data).staged("reports", 2019).exists()
+    assert multiprocessing.active_children() == [], "the year steps' workers outlive them"
     assert build(data, catalog) == []
 
 
