@@ -11,11 +11,12 @@ import dataclasses
 import re
 
 from orchestration import codes as codes_mod
+from orchestration import rules
 from orchestration.model import Cell, Finding, Report, Span
 from orchestration.parse import errors
 from orchestration.parse.meta import read_meta
 from orchestration.parse.narrative import read_facts
-from orchestration.parse.reconcile import reconcile, table_values, violations
+from orchestration.parse.reconcile import table_values, violations
 from orchestration.parse.sections import Region, regions
 from orchestration.parse.source import Source
 from orchestration.parse.tables import Ctx, TableResult, applications, disclosures, null_table, reviews
@@ -91,7 +92,7 @@ def parse_source(source: Source) -> Report:
             findings += t.findings
 
     values = table_values(tuple(cells))
-    results = reconcile(values, codes)
+    results = rules.evaluate_report(values, codes)
     findings += violations(results)
     findings += _meta_findings(meta)
     findings += _prose_vs_table(facts, values)

@@ -9,7 +9,6 @@ from itertools import groupby
 from operator import attrgetter
 
 from orchestration import rules
-from orchestration.codes import Codes
 from orchestration.model import Cell, Finding, RuleResult
 
 
@@ -19,10 +18,6 @@ def table_values(cells: tuple[Cell, ...]) -> dict[str, rules.Cells]:
     for name, run in groupby(cells, attrgetter("table")):
         tables.setdefault(name, {}).update([(c.keys, c.value) for c in run])
     return tables
-
-
-def reconcile(tables: dict[str, rules.Cells], codes: Codes) -> list[RuleResult]:
-    return rules.evaluate_report(tables, codes)
 
 
 def violations(results: list[RuleResult]) -> list[Finding]:

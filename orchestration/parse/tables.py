@@ -46,12 +46,7 @@ class Ctx:
     def cells(self, table: str, keys: Iterable[tuple[str, str]], toks: list[Token]) -> list[Cell]:
         """One cell per printed token, its span located as it is made (not rebuilt afterwards)."""
         line = self.lines.line
-        if self.locate_all is None:
-            return [
-                Cell(table, key, value, Span(line(start), start, end), blank)
-                for key, (value, start, end, blank) in zip(keys, toks, strict=True)
-            ]
-        wheres = self.locate_all([t.start for t in toks])
+        wheres = [None] * len(toks) if self.locate_all is None else self.locate_all([t.start for t in toks])
         return [
             Cell(table, key, value, Span(line(start), start, end, where), blank)
             for key, (value, start, end, blank), where in zip(keys, toks, wheres, strict=True)
