@@ -4,7 +4,8 @@ Runs `ogi build` (the real Dagster definitions, in-process) on a synthetic
 corpus of N reports of 2010-2024 (bench/corpus.py) with a fresh data
 directory, then a re-run with nothing new, then a re-run after adding N/10
 reports of a new year, 2025. Prints, per stage (Dagster step): wall time,
-reports/s, peak RSS of the process tree (the parse workers and dbt included) while the step ran, and the
+reports/s, peak RSS of the process tree while the step ran (the parse workers
+and dbt included) and, of it, the peak of the Dagster process itself, and the
 size of what the step wrote; then the scaling ratios between successive N.
 Each N runs in its own process, so peaks do not carry over. A figure, not a test.
 
@@ -42,24 +43,26 @@ NEW_YEAR = 2025
 """The first build covers BASE_YEARS; the growth step adds the last year with a partition (ended)."""
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants (from /proc)."""
-    total, todo = 0, [pid]
+def _tree_rss(pid: int) -> tuple[int, int]:
+    """Resident bytes of a process and all its descendants, and of the process alone (from /proc)."""
+    total, own, todo = 0, 0, [pid]
     while todo:
         p = todo.pop()
         try:
             with open(f"/proc/{p}/status") as fh:
-                total += next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmRSS:"))
+                rss = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmRSS:"))
+            total += rss
+            own = own or rss
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as fh:
                     todo.extend(int(c) for c in fh.read().split())
         except (FileNotFoundError, ProcessLookupError, StopIteration):
             continue
-    return total
+    return total, own
 
 
 class Sampler(threading.Thread):
-    """(time, tree RSS) every `every` seconds until stopped."""
+    """(time, tree RSS, own RSS) every `every` seconds until stopped."""
 
     def __init__(self, every: float = 0.2):
         super().__init__(daemon=True)
@@ -67,15 +70,15 @@ class Sampler(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.is_set():
-            self.samples.append((time.time(), _tree_rss(os.getpid())))
+            self.samples.append((time.time(), *_tree_rss(os.getpid())))
             self._halt.wait(self.every)
 
     def stop(self) -> None:
         self._halt.set()
         self.join()
 
-    def peak(self, start: float, end: float) -> int:
-        return max((rss for t, rss in self.samples if start <= t <= end), default=0)
+    def peak(self, start: float, end: float, own: bool = False) -> int:
+        return max((s[2 if own else 1] for s in self.samples if start <= s[0] <= end), default=0)
 
 
 def _size(path: Path) -> int:
@@ -109,8 +112,13 @@ def _timed_build(data: Path, catalog: Path, args, sampler: Sampler) -> dict:
         "runs": len(results),
         "wall": end - start,
         "peak": sampler.peak(start, end),
+        "own": sampler.peak(start, end, own=True),
         "steps": {
-            key: {"wall": sum(e - s for s, e in spans), "peak": max(sampler.peak(s, e) for s, e in spans)}
+            key: {
+                "wall": sum(e - s for s, e in spans),
+                "peak": max(sampler.peak(s, e) for s, e in spans),
+                "own": max(sampler.peak(s, e, own=True) for s, e in spans),
+            }
             for key, spans in steps.items()
         },
     }
@@ -155,18 +163,20 @@ def _mib(b: int) -> str:
 def show(fig: dict) -> None:
     n, first = fig["n"], fig["first"]
     print(f"\nN = {n:,} reports {fig['forms']}  (corpus ready in {fig['generate']:.0f} s)")
-    print(f"{'stage':16} {'wall':>9} {'reports/s':>10} {'peak RSS':>13} {'output':>13}")
+    print(f"{'stage':16} {'wall':>9} {'reports/s':>10} {'peak RSS':>13} {'of which ogi':>13} {'output':>13}")
     steps = first["steps"]
     for name, key, _ in STAGES:
-        s = steps.get(key, {"wall": 0.0, "peak": 0})
+        s = steps.get(key, {"wall": 0.0, "peak": 0, "own": 0})
         rate = n / s["wall"] if s["wall"] else 0
         print(
-            f"{name:16} {s['wall']:8.1f}s {rate:10.0f} {_mib(s['peak']):>13} {_mib(first['sizes'][name]):>13}"
+            f"{name:16} {s['wall']:8.1f}s {rate:10.0f} {_mib(s['peak']):>13} {_mib(s['own']):>13}"
+            f" {_mib(first['sizes'][name]):>13}"
         )
     other = first["wall"] - sum(s["wall"] for s in steps.values())
     print(f"{'(dagster, other)':16} {other:8.1f}s")
     print(
         f"{'end to end':16} {first['wall']:8.1f}s {n / first['wall']:10.0f} {_mib(first['peak']):>13}"
+        f" {_mib(first['own']):>13}"
         f"   ok={first['ok']} runs={first['runs']}"
     )
     again, grown = fig["again"], fig["grown"]

@@ -27,9 +27,13 @@ def count(configured: int | None = None) -> int:
     return max(1, configured or int(os.environ.get("OGI_PARSE_WORKERS") or 0) or os.cpu_count() or 1)
 
 
+def _new_pool(n: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+
+
 def _pool(n: int) -> ProcessPoolExecutor:
     if n not in _POOLS:
-        _POOLS[n] = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+        _POOLS[n] = _new_pool(n)
     return _POOLS[n]
 
 
@@ -44,11 +48,25 @@ def _call(job: tuple[Callable[..., Any], tuple]) -> Any:
     return fn(*args)
 
 
-def starmap(fn: Callable[..., T], arglists: Sequence[tuple], n: int | None = None, chunk: int = 1) -> list[T]:
-    """fn(*args) for every args, on n processes (in this one when n is 1 or there is one job)."""
+def starmap(
+    fn: Callable[..., T],
+    arglists: Sequence[tuple],
+    n: int | None = None,
+    chunk: int = 1,
+    *,
+    keep: bool = True,
+) -> list[T]:
+    """fn(*args) for every args, on n processes (in this one when n is 1 or there is one job).
+
+    keep=False runs them in a pool of their own that stops before this returns (a one-off, like a
+    release's validation); otherwise in the kept pool of that size.
+    """
     n = count(n)
     if n == 1 or len(arglists) <= 1:
         return [fn(*args) for args in arglists]
+    if not keep:
+        with _new_pool(n) as pool:
+            return list(pool.map(_call, [(fn, args) for args in arglists], chunksize=chunk))
     try:
         return list(_pool(n).map(_call, [(fn, args) for args in arglists], chunksize=chunk))
     except BrokenProcessPool:

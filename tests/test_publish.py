@@ -264,6 +264,25 @@ def test_schema_changes_set_the_level(history):
     assert Version.parse("1.2.3").bump("minor") == Version(1, 3, 0)
 
 
+def test_a_changed_duckdb_script_is_a_patch_and_a_broken_one_fails_validation(history, tmp_path):
+    _, (first, *_), _ = history
+    copy_ = tmp_path / "1.0.0"
+    shutil.copytree(first.path, copy_)
+    keys = copy_ / "keys.sql"
+    keys.write_text(keys.read_text(encoding="utf-8").replace('("report_id");', '("no_such_column");', 1))
+    doc = package.load(copy_ / "datapackage.json")
+    entry = next(f for f in doc[package.FILES] if f["path"] == "keys.sql")
+    info = write.file_info(keys, "keys.sql")
+    entry["bytes"], entry["hash"] = info.bytes, info.hash
+    (copy_ / "datapackage.json").write_bytes(package.dumps(doc))
+    changed = diff(open_release(first.path), open_release(copy_))
+    assert changed.files == ["keys.sql"] and changed.data_compared
+    assert level(changed) == "patch"
+    problems = validate(copy_, frictionless=False)
+    assert [(p.check, p.where) for p in problems] == [("duckdb", "IMPORT DATABASE")]
+    assert "no_such_column" in problems[0].message
+
+
 def test_checksums_are_verified_on_read(history, tmp_path):
     _, (first, *_), _ = history
     copy_ = tmp_path / "1.0.0"
@@ -354,16 +373,24 @@ def test_the_repository_descriptor_points_at_the_latest_release(history):
     assert validate(root / "datapackage.json", frictionless=False) == []
 
 
-def test_duckdb_import_enforces_the_keys(history):
+def test_duckdb_import_loads_every_table_and_keys_sql_adds_the_keys(history):
     _, (first, *_), _ = history
+    keys = (first.path / "keys.sql").read_text(encoding="utf-8")
     with duckdb.connect() as con:
         con.execute(f"IMPORT DATABASE '{first.path}'")
         assert con.execute("SELECT count(*) FROM fct_applications WHERE count IS NULL").fetchone() == (3,)
         with pytest.raises(duckdb.ConstraintException):
-            con.execute(
-                "INSERT INTO fct_findings (report_id, seq, code, severity, message) "
-                "VALUES ('nobody', 0, 'rule_violation', 'warning', 'x')"
-            )
+            con.execute("INSERT INTO fct_findings (report_id, seq) VALUES ('nobody', NULL)")
+        con.execute("INSERT INTO dim_codes SELECT * FROM dim_codes LIMIT 1")
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute(keys)
+    with duckdb.connect() as con:
+        con.execute(f"IMPORT DATABASE '{first.path}'")
+        con.execute(keys)
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("INSERT INTO fct_findings SELECT * FROM fct_findings LIMIT 1")
+        found = "SELECT count(*) FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'"
+        assert con.execute(found).fetchone() == (len(tables.PUBLISHED),)
 
 
 def test_cli_publish_then_validate(tmp_path, capsys):

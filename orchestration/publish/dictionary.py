@@ -131,7 +131,9 @@ def page(codes: Codes) -> str:
         "order; an empty cell is null |",
         "| `<table>.parquet` | the same table as Parquet, with the same column types |",
         "| `schema.sql`, `load.sql` | for DuckDB: `IMPORT DATABASE '<release folder>'` creates every table "
-        "with its primary and foreign keys from the Parquet files |",
+        "from the Parquet files, with its types and NOT NULL constraints |",
+        "| `keys.sql` | for DuckDB, after the import: adds every table's primary key (DuckDB holds the "
+        "index in memory, about 200 bytes a row; the keys were checked when the release was published) |",
         "",
         "## Reading the values",
         "",

@@ -10,18 +10,20 @@ added nor resolved.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from orchestration import tables
+from orchestration.publish.package import FILES
 from orchestration.publish.release import Release
 from orchestration.publish.write import cell, duckdb_session, quote
 
 FINDINGS = "fct_findings"
 FINDING_KEY = ("report_id", "code", "scope", "message")
 _DOC_KEYS = ("title", "description")
-_SKIP_META = {"$schema", "version", "created", "resources", "ogi:files"}
+_SKIP_META = {"$schema", "version", "created", "resources", FILES}
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class Diff:
     new_version: str
     data_compared: bool = True
     metadata: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
     schema: list[SchemaChange] = field(default_factory=list)
     reports_added: list[tuple] = field(default_factory=list)
     reports_removed: list[tuple] = field(default_factory=list)
@@ -70,6 +73,15 @@ def _schemas(release: Release) -> dict[str, dict]:
 def metadata_changes(old: Release, new: Release) -> list[str]:
     a, b = old.descriptor, new.descriptor
     return sorted(k for k in (set(a) | set(b)) - _SKIP_META if a.get(k) != b.get(k))
+
+
+def file_changes(old: Release, new: Release) -> list[str]:
+    """The files beside the tables' (the DuckDB scripts) added, removed or changed."""
+    a, b = (
+        {Path(f["path"]).name: f["hash"] for f in r.descriptor.get(FILES, []) if not f.get("table")}
+        for r in (old, new)
+    )
+    return sorted(n for n in a.keys() | b.keys() if a.get(n) != b.get(n))
 
 
 def schema_changes(old: Release, new: Release) -> list[SchemaChange]:
@@ -118,6 +130,7 @@ def diff(old: Release, new: Release) -> Diff:
         str(old.version) if old.descriptor.get("version") else "", str(new.descriptor.get("version", ""))
     )
     d.metadata = metadata_changes(old, new)
+    d.files = file_changes(old, new)
     d.schema = schema_changes(old, new)
     if not (old.has_data and new.has_data):
         d.data_compared = False
@@ -224,6 +237,8 @@ def summary(d: Diff) -> str:
         parts.append("values not compared (the previous release's files were not at hand)")
     if d.metadata:
         parts.append(f"package metadata changed: {', '.join(d.metadata)}")
+    if d.files:
+        parts.append(f"files changed: {', '.join(d.files)}")
     return "; ".join(parts)
 
 
@@ -266,6 +281,7 @@ def render(d: Diff, heading: str, level: str | None, limit: int | None = None) -
         limit,
         more,
     )
+    lines += _section("Files changed", ["file"], [[f] for f in d.files], limit, more)
     lines += _section(
         "Cells changed",
         ["table", "key", "column", "old", "new"],

@@ -51,8 +51,9 @@ Each release is compared with the latest one before it:
   hence new years), or the schema grew (a table or column appended, constraints
   or code lists changed);
 - **patch** (1.0.1): corrections to existing values (cells changed, rows of a
-  report found or dropped, findings added or resolved) or to the documentation
-  (titles, descriptions, package metadata);
+  report found or dropped, findings added or resolved), to the documentation
+  (titles, descriptions, package metadata) or to the files beside the tables
+  (the DuckDB scripts);
 - **no new release** when the data are the same: the latest release is reused.
 
 Several kinds of change at once take the highest level. The first release is
@@ -80,6 +81,6 @@ def level(diff: Diff) -> str | None:
         diff.findings_added,
         diff.findings_resolved,
     )
-    if any(corrections) or diff.metadata:
+    if any(corrections) or diff.metadata or diff.files:
         found.append("patch")
     return max(found, key=LEVELS.index) if found else None

@@ -12,7 +12,12 @@ DuckDB database files are not byte-reproducible (DuckDB 1.5's FSST string
 compression, string blocks and index serialisation differ from run to run for
 the same rows), so a release holds no `.duckdb` file: it holds `schema.sql`
 and `load.sql`, the layout of DuckDB's `EXPORT DATABASE`, over its Parquet
-files. `IMPORT DATABASE '<release folder>'` gives every table with its keys.
+files. `IMPORT DATABASE '<release folder>'` gives every table with its columns'
+types and NOT NULL constraints; `keys.sql`, run after it, adds the primary keys.
+They are apart because DuckDB builds a key's index in memory and cannot spill
+it: with the keys in `schema.sql` the import would need memory in proportion to
+the largest table (about 1.6 GiB for 8.6 million rows), and the whole history
+would not load on a laptop. The keys hold all the same: publish checks them.
 """
 
 from __future__ import annotations
@@ -179,10 +184,11 @@ def file_info(path: Path, relative: str) -> FileInfo:
 
 
 def schema_sql() -> str:
-    """CREATE TABLE statements of every published table, with its keys and comments, for DuckDB."""
+    """CREATE TABLE statements of every published table, with types, NOT NULL and comments, for DuckDB."""
     out = [
         "-- The tables of this release for DuckDB: run IMPORT DATABASE '<this folder>'",
         "-- (reads schema.sql, then load.sql, which copies in the Parquet files).",
+        "-- The primary keys are in keys.sql, to run afterwards if wanted (see there).",
     ]
     for name in tables.PUBLISHED:
         doc = tables.schema(name)
@@ -190,18 +196,33 @@ def schema_sql() -> str:
         for f in doc["fields"]:
             required = " NOT NULL" if f.get("constraints", {}).get("required") else ""
             lines.append(f"{quote(f['name'])} {SQL_TYPES[f['type']]}{required}")
-        lines.append(f"PRIMARY KEY ({', '.join(quote(k) for k in doc['primaryKey'])})")
-        for fk in doc.get("foreignKeys", []):
-            ref = fk["reference"]
-            lines.append(
-                f"FOREIGN KEY ({', '.join(quote(c) for c in fk['fields'])}) "
-                f"REFERENCES {quote(ref['resource'])} ({', '.join(quote(c) for c in ref['fields'])})"
-            )
         out.append(f"CREATE TABLE {quote(name)} (\n  " + ",\n  ".join(lines) + "\n);")
         out.append(f"COMMENT ON TABLE {quote(name)} IS {literal(package.table_title(name))};")
         for f in doc["fields"]:
             text = f"{f.get('title', '')}: {f.get('description', '')}".strip(": ")
             out.append(f"COMMENT ON COLUMN {quote(name)}.{quote(f['name'])} IS {literal(text)};")
+    return "\n".join(out) + "\n"
+
+
+def keys_sql() -> str:
+    """ALTER TABLE statements adding each table's primary key; its foreign keys as comments."""
+    out = [
+        "-- Primary keys of the tables, for DuckDB, after IMPORT DATABASE: .read keys.sql",
+        "-- DuckDB holds each key's index in memory (about 200 bytes a row), so this is",
+        "-- left out of the import. Every key was checked when the release was published;",
+        "-- the foreign keys (DuckDB cannot add them to a filled table) are listed as comments.",
+    ]
+    for name in tables.PUBLISHED:
+        doc = tables.schema(name)
+        out.append(
+            f"ALTER TABLE {quote(name)} ADD PRIMARY KEY ({', '.join(quote(k) for k in doc['primaryKey'])});"
+        )
+        for fk in doc.get("foreignKeys", []):
+            ref = fk["reference"]
+            out.append(
+                f"-- {quote(name)} ({', '.join(quote(c) for c in fk['fields'])}) "
+                f"REFERENCES {quote(ref['resource'])} ({', '.join(quote(c) for c in ref['fields'])})"
+            )
     return "\n".join(out) + "\n"
 
 
@@ -232,8 +253,9 @@ def write_files(con: duckdb.DuckDBPyConnection, folder: Path) -> tuple[dict[str,
             )
         )
     for script, text, what in (
-        ("schema.sql", schema_sql(), "DuckDB: the tables with their keys (for IMPORT DATABASE)."),
+        ("schema.sql", schema_sql(), "DuckDB: the tables, their types and NOT NULLs (for IMPORT DATABASE)."),
         ("load.sql", load_sql(), "DuckDB: loads the Parquet files (for IMPORT DATABASE)."),
+        ("keys.sql", keys_sql(), "DuckDB: adds the primary keys after IMPORT DATABASE, when wanted."),
     ):
         (folder / script).write_text(text, encoding="utf-8")
         files.append(package.file_entry(file_info(folder / script, script), "sql", "application/sql", what))
