@@ -7,13 +7,12 @@ parser version) → stage (Parquet per table and year) → warehouse (DuckDB)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
-
-from orchestration import atomic, codes, fingerprints, parse_cache, parse_pool, tables
+from orchestration import atomic, codes, duck, fingerprints, parse_cache, parse_pool, tables
 from orchestration import workers as pool
 from orchestration.fetch import plan
 from orchestration.fetch.archive import Archive
@@ -25,6 +24,12 @@ from orchestration.layout import Layout
 from orchestration.stage.codes import code_rows
 from orchestration.stage.rows import Origin, failure_rows, report_rows
 from orchestration.stage.write import TableStreams, merge, to_arrow
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+OPERAND_CHUNK = 500_000
+"""Rule operand rows checked by Great Expectations at a time (about 110 MiB as a DataFrame)."""
 
 
 def archive(layout: Layout) -> Archive | ObjectArchive:
@@ -149,7 +154,7 @@ def year_is_current(layout: Layout, year: int, rows: Sequence[CatalogRow]) -> bo
 def build_warehouse(layout: Layout) -> dict[str, int]:
     """Load every staged Parquet file into a new DuckDB file replacing the warehouse; row counts per table."""
     counts = {}
-    with atomic.replacing(layout.warehouse) as tmp, duckdb.connect(str(tmp)) as con:
+    with atomic.replacing(layout.warehouse) as tmp, duck.connect(tmp) as con:
         con.execute("CREATE SCHEMA staging")
         for name in tables.STAGED:
             files = sorted(Path(layout.data_dir / "staged" / name).glob("*.parquet"))
@@ -175,21 +180,29 @@ def _stale_wal(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.name + ".wal")
 
 
-def rule_operands(layout: Layout):
+def rule_operands(layout: Layout, rows: int = OPERAND_CHUNK) -> Iterator[pd.DataFrame]:
+    """The reconciliation rules' operands of every report (`rule_sql`), about `rows` rows at a time."""
     from orchestration.checks.rule_sql import all_rules_query
 
-    with duckdb.connect(str(layout.warehouse), read_only=True) as con:
-        return con.sql(all_rules_query(codes.load())).df()
+    with duck.connect(layout.warehouse, read_only=True) as con:
+        result = con.sql(all_rules_query(codes.load()))
+        while len(chunk := result.fetch_df_chunk(max(1, rows // 2048))):
+            yield chunk
 
 
-def parser_verdicts(layout: Layout):
-    with duckdb.connect(str(layout.warehouse), read_only=True) as con:
-        return con.sql("SELECT report_id, rule, scope, holds FROM staging.reconciliation ORDER BY ALL").df()
+def parser_violations(layout: Layout) -> set[tuple[str, str, str]]:
+    """(report_id, rule, scope) of every rule the parser found broken."""
+    with duck.connect(layout.warehouse, read_only=True) as con:
+        return set(
+            con.execute(
+                "SELECT report_id, rule, scope FROM staging.reconciliation WHERE NOT holds"
+            ).fetchall()
+        )
 
 
 def write_reconciliation_findings(layout: Layout, violations: list[tuple[str, str, str]]) -> int:
     """The rules the Great Expectations suites found broken, as a findings table beside the staged ones."""
-    with duckdb.connect(str(layout.warehouse)) as con:
+    with duck.connect(layout.warehouse) as con:
         con.execute(
             "CREATE OR REPLACE TABLE staging.reconciliation_findings "
             "(report_id VARCHAR, rule VARCHAR, scope VARCHAR, checked_by VARCHAR)"

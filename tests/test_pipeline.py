@@ -5,7 +5,9 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from orchestration import codes, pipeline
 from orchestration.build import build
+from orchestration.checks.expectations import run_suites
 from orchestration.fetch.manifest import Manifest
 from orchestration.layout import DEFAULT_CATALOG, Layout
 from tests.gold import SEEDS, load
@@ -64,6 +66,19 @@ def test_seed_000_violations_are_findings(built):
         "WHERE report_id = 'seed-000_b423b0293a9d3bd4' AND code = 'rule_violation'",
     )
     assert parser == [(4,)]
+
+
+def test_the_suites_give_the_same_verdicts_a_chunk_at_a_time(built):
+    """GE runs over the rule operands a chunk at a time: any split gives the verdicts of the whole."""
+    data, _ = built
+    layout = Layout(data)
+    (operands,) = pipeline.rule_operands(layout)
+    whole = run_suites([operands], codes.load())
+    pieces = [operands.iloc[i : i + 37] for i in range(0, len(operands), 37)]
+    assert len(pieces) > 3 and run_suites(pieces, codes.load()) == whole
+    assert sum(r.evaluated for r in whole) == len(operands)
+    violations = {(rid, r.rule, scope) for r in whole for rid, scope in r.violations}
+    assert violations and violations == pipeline.parser_violations(layout)
 
 
 def test_rebuild_runs_nothing_and_changes_nothing(built):

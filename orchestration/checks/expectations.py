@@ -8,6 +8,7 @@ known. A failing row is a finding about a report, not an error of the run.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -37,33 +38,42 @@ def _context():
     return ctx
 
 
-def run_suites(operands: pd.DataFrame, codes: Codes) -> list[SuiteResult]:
-    """operands: report_id, rule, scope, lhs, rhs (from `rule_sql.all_rules_query`)."""
+def run_suites(chunks: Iterable[pd.DataFrame], codes: Codes) -> list[SuiteResult]:
+    """Every rule's suite over the operands, a chunk at a time so that memory does not grow with the data.
+
+    chunks: DataFrames of report_id, rule, scope, lhs, rhs (`rule_sql.all_rules_query`). The expectations
+    are about one row each, so the verdicts over the chunks are those over the whole.
+    """
     import great_expectations as gx
 
     ctx = _context()
     source = ctx.data_sources.add_pandas("staged")
-    results = []
+    validations = {}
     for rule in codes.rules:
-        frame = operands[operands["rule"] == rule].reset_index(drop=True)
-        asset = source.add_dataframe_asset(rule)
-        batch = asset.add_batch_definition_whole_dataframe(f"{rule}.all")
+        batch = source.add_dataframe_asset(rule).add_batch_definition_whole_dataframe(f"{rule}.all")
         suite = ctx.suites.add(gx.ExpectationSuite(name=f"reconciliation.{rule}"))
         suite.add_expectation(_expectation(rule))
-        validation = ctx.validation_definitions.add(
+        validations[rule] = ctx.validation_definitions.add(
             gx.ValidationDefinition(name=f"validate.{rule}", data=batch, suite=suite)
         )
-        result = validation.run(
-            batch_parameters={"dataframe": frame},
-            result_format={
-                "result_format": "COMPLETE",
-                "unexpected_index_column_names": ["report_id", "scope"],
-            },
-        )
-        unexpected = result.results[0].result.get("unexpected_index_list") or []
-        violations = tuple(sorted((row["report_id"], row["scope"]) for row in unexpected))
-        results.append(SuiteResult(rule, len(frame), violations))
-    return results
+    evaluated = dict.fromkeys(codes.rules, 0)
+    violations: dict[str, list[tuple[str, str]]] = {rule: [] for rule in codes.rules}
+    for operands in chunks:
+        for rule, validation in validations.items():
+            frame = operands[operands["rule"] == rule].reset_index(drop=True)
+            if frame.empty:
+                continue
+            result = validation.run(
+                batch_parameters={"dataframe": frame},
+                result_format={
+                    "result_format": "COMPLETE",
+                    "unexpected_index_column_names": ["report_id", "scope"],
+                },
+            )
+            unexpected = result.results[0].result.get("unexpected_index_list") or []
+            violations[rule] += [(row["report_id"], row["scope"]) for row in unexpected]
+            evaluated[rule] += len(frame)
+    return [SuiteResult(rule, evaluated[rule], tuple(sorted(violations[rule]))) for rule in codes.rules]
 
 
 def _expectation(rule: str):

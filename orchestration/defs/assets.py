@@ -164,10 +164,7 @@ def warehouse(ogi: OgiResource):
                 "reports": _listing(r.violations),
             },
         )
-    verdicts = pipeline.parser_verdicts(layout)
-    broken = verdicts[verdicts["holds"].eq(False).fillna(False)]
-    parser_violations = set(zip(broken["report_id"], broken["rule"], broken["scope"], strict=True))
-    disagree = sorted(ge_violations ^ parser_violations)
+    disagree = sorted(ge_violations ^ pipeline.parser_violations(layout))
     counts[_GE_TABLE] = pipeline.write_reconciliation_findings(layout, sorted(ge_violations))
     yield dg.AssetCheckResult(
         asset_key=_key(_GE_TABLE),

@@ -5,7 +5,7 @@ import json
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration import fingerprints
+from orchestration import duck, fingerprints
 from orchestration.defs.partitions import after_upstream_updates
 from orchestration.defs.resources import OgiResource
 from orchestration.modelling import project
@@ -26,7 +26,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, ogi: OgiR
     layout = ogi.layout
     fingerprint = fingerprints.dbt(layout)
     fingerprints.forget(layout, "dbt")
-    args = ["build", "--vars", json.dumps({"warehouse": str(layout.warehouse)})]
+    dbt_vars = {"warehouse": str(layout.warehouse), "memory_limit": duck.MEMORY_LIMIT}
+    args = ["build", "--vars", json.dumps(dbt_vars)]
     yield from dbt.cli(args, context=context, target_path=layout.data_dir / "dbt" / "target").stream()
     if context.selected_asset_keys == context.assets_def.keys:
         fingerprints.record(layout, "dbt", fingerprint)

@@ -35,16 +35,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orchestration import atomic, tables
+from orchestration import atomic, duck, tables
 from orchestration.publish import package
 from orchestration.publish.errors import MartMismatch, PublishError, ReleaseExists
 from orchestration.publish.package import FileInfo
 
 SQL_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
 PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
-MEMORY_LIMIT = "1GiB"
-"""What DuckDB may hold in memory while a release is written, validated or compared; past it, it
-spills to disk. Publishing streams every table, so its memory does not grow with the data."""
 ROW_GROUP = 1024 * 1024
 """Rows per Parquet row group: pyarrow's `write_table` default, with which every release so far was
 written. Another split gives other bytes for the same rows."""
@@ -58,7 +55,7 @@ def quote(name: str) -> str:
 
 @contextlib.contextmanager
 def duckdb_session() -> Iterator[tuple[duckdb.DuckDBPyConnection, Path]]:
-    """A DuckDB database in a new temporary folder, held to MEMORY_LIMIT (it spills into that folder).
+    """A DuckDB database in a new temporary folder, held to `duck.MEMORY_LIMIT` (it spills into that folder).
 
     Yields the connection and the folder (for other databases to ATTACH there); both go afterwards.
     """
@@ -66,8 +63,7 @@ def duckdb_session() -> Iterator[tuple[duckdb.DuckDBPyConnection, Path]]:
     atomic.sweep_siblings(scratch)  # what a killed publish left
     tmp = atomic.temporary_dir(scratch.parent, scratch.name)
     try:
-        config = {"memory_limit": MEMORY_LIMIT, "temp_directory": str(tmp / "spill")}
-        with duckdb.connect(str(tmp / "work.duckdb"), config=config) as con:
+        with duck.connect(tmp / "work.duckdb", spill=tmp / "spill") as con:
             yield con, tmp
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
