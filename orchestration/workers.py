@@ -1,7 +1,8 @@
 """The process pool of the CPU-bound steps (parse, stage, contracts): every core, results in order.
 
 One pool per size, kept for the life of the process: a worker's start-up
-imports the parser and pandas, paid once, not per year. Workers are spawned,
+imports the parser and pandas, paid once, not per year. A one-off (a release's
+Frictionless validation) gets a pool of its own that stops when it is done. Workers are spawned,
 not forked: the parent runs Dagster's threads, whose locks a fork would copy
 mid-use. The parent stays the only writer of anything shared (DuckDB, the
 staged Parquet files); workers write only the parse cache, each file to a temp
