@@ -73,11 +73,11 @@ def build(
 
 def stale_tail(ogi: OgiResource) -> list:
     """The unpartitioned assets to run: from the first whose fingerprint changed, everything after it."""
-    layout, dist = ogi.layout, dist_dir(ogi.layout.data_dir)
+    layout, dist, years = ogi.layout, dist_dir(ogi.layout.data_dir), ogi.years()
     steps = [
-        (warehouse, "warehouse", fingerprints.warehouse(layout)),
-        (dbt_models, "dbt", fingerprints.dbt(layout)),
-        (release, "release", fingerprints.release(layout, package.declared_date())),
+        (warehouse, "warehouse", fingerprints.warehouse(layout, years)),
+        (dbt_models, "dbt", fingerprints.dbt(layout, years)),
+        (release, "release", fingerprints.release(layout, years, package.declared_date())),
     ]
     for i, (_, name, fingerprint) in enumerate(steps):
         output = {"warehouse": layout.warehouse, "release": dist}.get(name)

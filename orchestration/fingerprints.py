@@ -85,22 +85,18 @@ def year(rows: Iterable[CatalogRow], fetched: dict, parser_version: str) -> str:
     return digest("stage", parser_version, code(STAGE_CODE), lines)
 
 
-def staged_years(layout: Layout) -> list[int]:
-    return sorted(int(p.stem) for p in (layout.data_dir / "staged" / "reports").glob("*.parquet"))
+def warehouse(layout: Layout, years: Sequence[int]) -> str:
+    """The warehouse's inputs: the recorded fingerprint of each of the catalog's years."""
+    staged = {y: recorded(layout, f"staged-{y}") for y in sorted(years)}
+    return digest("warehouse", code(WAREHOUSE_CODE), sorted(staged.items()))
 
 
-def warehouse(layout: Layout) -> str:
-    """The warehouse's inputs: the recorded fingerprint of every staged year."""
-    years = {y: recorded(layout, f"staged-{y}") for y in staged_years(layout)}
-    return digest("warehouse", code(WAREHOUSE_CODE), sorted(years.items()))
+def dbt(layout: Layout, years: Sequence[int]) -> str:
+    return digest("dbt", code(DBT_CODE), warehouse(layout, years))
 
 
-def dbt(layout: Layout) -> str:
-    return digest("dbt", code(DBT_CODE), warehouse(layout))
-
-
-def release(layout: Layout, release_date: str) -> str:
-    return digest("release", code(PUBLISH_CODE), dbt(layout), release_date)
+def release(layout: Layout, years: Sequence[int], release_date: str) -> str:
+    return digest("release", code(PUBLISH_CODE), dbt(layout, years), release_date)
 
 
 def stale(layout: Layout, steps: Sequence[tuple[str, str]]) -> list[str]:

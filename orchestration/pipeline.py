@@ -151,13 +151,14 @@ def year_is_current(layout: Layout, year: int, rows: Sequence[CatalogRow]) -> bo
     return fingerprints.recorded(layout, f"staged-{year}") == year_fingerprint(layout, rows)
 
 
-def build_warehouse(layout: Layout) -> dict[str, int]:
-    """Load every staged Parquet file into a new DuckDB file replacing the warehouse; row counts per table."""
+def build_warehouse(layout: Layout, years: Sequence[int]) -> dict[str, int]:
+    """Load the staged Parquet files of `years` (the catalog's) into a new DuckDB file replacing the
+    warehouse; row counts per table. A year no longer in the catalog stays out, though its files remain."""
     counts = {}
     with atomic.replacing(layout.warehouse) as tmp, duck.connect(tmp) as con:
         con.execute("CREATE SCHEMA staging")
         for name in tables.STAGED:
-            files = sorted(Path(layout.data_dir / "staged" / name).glob("*.parquet"))
+            files = [p for p in (layout.staged(name, y) for y in sorted(years)) if p.is_file()]
             if files:
                 con.execute(
                     f"CREATE TABLE staging.{name} AS SELECT * FROM read_parquet(?) ORDER BY ALL",

@@ -423,7 +423,7 @@ def test_report_text_and_catalog_fields_stay_data(tmp_path, root):
         fetch_catalog(rows, pipeline.archive(layout), pipeline.manifest(layout), client)
     pipeline.parse_rows(layout, rows)
     pipeline.stage_year(layout, 2022, rows)
-    pipeline.build_warehouse(layout)
+    pipeline.build_warehouse(layout, [2022])
     with duckdb.connect(str(layout.warehouse), read_only=True) as con:
         stored = con.execute("SELECT catalog_publisher FROM staging.reports").fetchall()
     assert stored == [(rows[0].publisher,)]

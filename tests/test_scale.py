@@ -7,6 +7,7 @@ import multiprocessing
 import shutil
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -124,6 +125,32 @@ def test_a_new_year_processes_only_that_year_and_what_follows(sample_build, tmp_
         assert (path.read_bytes(), path.stat().st_mtime_ns) == before, path
     assert Layout(data).staged("reports", 2019).exists()
     assert multiprocessing.active_children() == [], "the year steps' workers outlive them"
+    assert build(data, catalog) == []
+
+
+def test_a_year_dropped_from_the_catalog_leaves_the_warehouse_and_the_release(sample_build, tmp_path):
+    built, _ = sample_build
+    data = _copy(built, tmp_path / "data")
+    catalog = tmp_path / "catalog.csv"
+    lines = DEFAULT_CATALOG.read_text(encoding="utf-8").splitlines()
+    catalog.write_text("\n".join(line for line in lines if ",2017," not in line) + "\n", encoding="utf-8")
+    results = build(data, catalog)
+    assert results and all(r.success for r in results)
+    done = _materialized(results)
+    assert ("staging/reports", None) in done and ("release", None) in done
+    assert not any(partition for _, partition in done)
+    assert Layout(data).staged("reports", 2017).exists()
+    with duckdb.connect(str(Layout(data).warehouse), read_only=True) as con:
+        years = [
+            y
+            for (y,) in con.execute(
+                "SELECT DISTINCT catalog_year FROM marts.dim_reports ORDER BY 1"
+            ).fetchall()
+        ]
+    assert years and 2017 not in years
+    release = max((data / "dist").iterdir(), key=lambda p: [int(x) for x in p.name.split(".")])
+    published = pq.read_table(release / "dim_reports.parquet").column("catalog_year").to_pylist()
+    assert 2017 not in published and len(published) == len(lines) - 2
     assert build(data, catalog) == []
 
 

@@ -145,9 +145,10 @@ def warehouse(ogi: OgiResource):
     from orchestration.checks.expectations import run_suites
 
     layout = ogi.layout
-    fingerprint = fingerprints.warehouse(layout)
+    years = ogi.years()
+    fingerprint = fingerprints.warehouse(layout, years)
     fingerprints.forget(layout, "warehouse")
-    counts = pipeline.build_warehouse(layout)
+    counts = pipeline.build_warehouse(layout, years)
     rules = codes.load().rules
     results = run_suites(pipeline.rule_operands(layout), codes.load())
     ge_violations = set()

@@ -24,7 +24,7 @@ class _Translator(DagsterDbtTranslator):
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, ogi: OgiResource):
     """`dbt build` of the selected models and their tests, on the warehouse of this deployment."""
     layout = ogi.layout
-    fingerprint = fingerprints.dbt(layout)
+    fingerprint = fingerprints.dbt(layout, ogi.years())
     fingerprints.forget(layout, "dbt")
     dbt_vars = {"warehouse": str(layout.warehouse), "memory_limit": duck.MEMORY_LIMIT}
     args = ["build", "--vars", json.dumps(dbt_vars)]

@@ -22,7 +22,7 @@ def release(ogi: OgiResource) -> dg.MaterializeResult:
     (see `orchestration.publish.dist_dir`).
     """
     layout, dist, date = ogi.layout, dist_dir(ogi.layout.data_dir), package.declared_date()
-    fingerprint = fingerprints.release(layout, date)
+    fingerprint = fingerprints.release(layout, ogi.years(), date)
     fingerprints.forget(layout, "release")
     done = publish(layout.warehouse, dist, date)
     fingerprints.record(layout, "release", fingerprint)
