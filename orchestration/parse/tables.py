@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -63,19 +63,32 @@ def place_row(
     ctx: Ctx, table: str, row: str, columns: tuple[str, ...], label: Label, toks: list[Token]
 ) -> tuple[list[Cell], list[Finding]]:
     """Cells of one row from its printed tokens."""
+    keys = row_keys(row, columns)
     if len(toks) == len(columns):
-        return ctx.cells(table, row_keys(row, columns), toks), []
-    reason = "cells_lost" if len(toks) < len(columns) else "too_many_values"
+        return ctx.cells(table, keys, toks), []
+    message = (
+        f"{table} row {row} printed {len(toks)} values for {len(columns)} columns; all its cells are null"
+    )
+    cells, finding = unplaced(ctx, table, keys, len(toks), label, message, f"{table}:{row}")
+    return cells, [finding]
+
+
+def unplaced(
+    ctx: Ctx,
+    table: str,
+    keys: Sequence[tuple[str, str]],
+    printed: int,
+    label: Label,
+    message: str,
+    scope: str,
+) -> tuple[list[Cell], Finding]:
+    """Cells that cannot be placed (too few or too many values printed): all null with the reason, pointing
+    at their label, and the finding that says so. Never a guess at which value is whose."""
+    reason = "cells_lost" if printed < len(keys) else "too_many_values"
     where = ctx.span(label.start, label.end)
     located = ctx.located(where)
-    cells = [Cell(table, (row, col), None, located, reason) for col in columns]
-    finding = Finding(
-        "cells_unplaced",
-        f"{table} row {row} printed {len(toks)} values for {len(columns)} columns; all its cells are null",
-        f"{table}:{row}",
-        where,
-    )
-    return cells, [finding]
+    cells = [Cell(table, key, None, located, reason) for key in keys]
+    return cells, Finding("cells_unplaced", message, scope, where)
 
 
 @cache
@@ -289,16 +302,7 @@ def reviews(ctx: Ctx, region: Region | None) -> TableResult:
     if len(toks) == len(keys):
         result.cells = ctx.cells("reviews", keys, toks)
         return result
-    reason = "cells_lost" if len(toks) < len(keys) else "too_many_values"
-    where = ctx.span(label.start, label.end)
-    located = ctx.located(where)
-    result.cells = [Cell("reviews", key, None, located, reason) for key in keys]
-    result.findings.append(
-        Finding(
-            "cells_unplaced",
-            f"section 四 printed {len(toks)} values for {len(keys)} cells; all its cells are null",
-            "reviews",
-            where,
-        )
-    )
+    message = f"section 四 printed {len(toks)} values for {len(keys)} cells; all its cells are null"
+    result.cells, finding = unplaced(ctx, "reviews", keys, len(toks), label, message, "reviews")
+    result.findings.append(finding)
     return result
