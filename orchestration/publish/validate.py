@@ -5,8 +5,8 @@ RFC 3339 date; every listed file has its recorded size and sha256 and nothing
 unlisted sits in the release folder; every CSV has its schema's header; primary
 keys are unique and not null, required columns hold no null, foreign keys
 resolve; each Parquet file holds exactly the rows of its CSV; DuckDB's IMPORT
-DATABASE loads the release, and `keys.sql` runs on its tables (empty: the keys
-themselves are checked above). The own checks are DuckDB queries over the files
+DATABASE loads the release, and `keys.sql` runs on the empty tables of
+`schema.sql` (the keys themselves are checked above). The own checks are DuckDB queries over the files
 in databases on disk held to a memory limit (`write.duckdb_session`), so they
 need no more memory for more rows.
 
