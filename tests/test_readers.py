@@ -216,6 +216,19 @@ def test_html_hidden_elements_are_not_read() -> None:
     assert lines == ["年度报告", f"行政许可\t12\t{B}\t4", "可见 5"]
 
 
+def test_html_hidden_rows_are_not_read_and_later_rows_keep_their_paths() -> None:
+    page = (
+        "<table><tr><td>行政许可</td><td>12</td></tr>"
+        '<tr style="display: none"><td>行政处罚</td><td>99</td></tr>'
+        "<tbody hidden><tr><td>行政强制</td><td>98</td></tr></tbody>"
+        "<tbody><tr><td>行政事业性收费</td><td>3</td></tr></tbody></table>"
+    )
+    source = read_html(page.encode())
+    lines = [line for line in source.text.splitlines() if line]
+    assert lines == ["行政许可\t12", "行政事业性收费\t3"]
+    assert source.locate(source.text.index("3")) == {"path": "table[1]/tr[4]/td[2]"}
+
+
 def test_html_layout_table_recurses_into_data_table() -> None:
     page = (
         "<table><tr><td><p>年度报告</p><table><tr><td>行政许可</td><td>12</td><td></td></tr></table>"

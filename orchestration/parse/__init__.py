@@ -22,7 +22,7 @@ from orchestration.parse.source import Source
 from orchestration.parse.tables import Ctx, TableResult, applications, disclosures, null_table, reviews
 from orchestration.parse.text import Lines, compact, fold, mask_page_marks, outside
 
-PARSER_VERSION = "0.2.0"
+PARSER_VERSION = "0.2.1"
 """Part of every parse cache key and every published row: bump it whenever some input's parse can change."""
 MAX_CHARS = 2_000_000
 """Real reports are under 200,000 characters; longer input is cut here and the cut recorded."""

@@ -191,6 +191,8 @@ class _Renderer:
         if caption is not None and (text := cell_text(inline_text(caption, self.hidden))):
             self.builder.line([(text, {"path": f"table[{number}]/caption"})])
         for r, tr in enumerate(table_rows(table), 1):
+            if self.hidden and (tr.mem_id in self.hidden or tr.parent.mem_id in self.hidden):
+                continue  # a hidden row, or one of a hidden thead/tbody/tfoot; later rows keep their paths
             texts, wheres = row_cells(tr, f"table[{number}]/tr[{r}]", self.hidden)
             if any(texts):
                 self.builder.row([text or BLANK_CELL for text in texts], wheres)
