@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 OPERAND_CHUNK = 500_000
 """Rule operand rows checked by Great Expectations at a time (about 110 MiB as a DataFrame)."""
+_DUCKDB_VECTOR = 2048
+"""Rows in a DuckDB vector: `fetch_df_chunk` counts in vectors."""
 
 
 def archive(layout: Layout) -> Archive | ObjectArchive:
@@ -187,7 +189,7 @@ def rule_operands(layout: Layout, rows: int = OPERAND_CHUNK) -> Iterator[pd.Data
 
     with duck.connect(layout.warehouse, read_only=True) as con:
         result = con.sql(all_rules_query(codes.load()))
-        while len(chunk := result.fetch_df_chunk(max(1, rows // 2048))):
+        while len(chunk := result.fetch_df_chunk(max(1, rows // _DUCKDB_VECTOR))):
             yield chunk
 
 
