@@ -1,7 +1,8 @@
 """Where the pipeline keeps its files, under one data directory.
 
 raw/ab/<sha256>                 raw documents, content-addressed (fetch/archive.py)
-manifest/fetch_manifest.*       one row per fetch attempt (fetch/manifest.py)
+catalog/<key>/<year>.parquet    the validated catalog by year (fetch/catalog_index.py)
+manifest/fetch_manifest/*.parquet   one row per fetch attempt, a file per append (fetch/manifest.py)
 parsed/<sha256>.<version>.json  the parse of a raw document by one parser version
 parsed/<sha256>.<version>.failure.json   or why it could not be parsed
 staged/<table>/<year>.parquet   staged long tables, one file per table and report year
@@ -30,6 +31,10 @@ class Layout:
     @property
     def raw(self) -> Path:
         return self.data_dir / "raw"
+
+    @property
+    def catalog(self) -> Path:
+        return self.data_dir / "catalog"
 
     @property
     def manifest(self) -> Path:

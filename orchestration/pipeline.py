@@ -39,7 +39,7 @@ def archive(layout: Layout) -> Archive | ObjectArchive:
 
 
 def manifest(layout: Layout) -> Manifest:
-    return Manifest(layout.manifest / "fetch_manifest.parquet")
+    return Manifest(layout.manifest / "fetch_manifest")
 
 
 @dataclass
@@ -68,7 +68,7 @@ def parse_rows(layout: Layout, rows: Sequence[CatalogRow], workers: int | None =
     A cached parse is seen by its file name alone (sha256 + parser version); only
     a cached failure is read, for its reason.
     """
-    store, fetched = archive(layout), manifest(layout).latest_by_report()
+    store, fetched = archive(layout), manifest(layout).latest_for(r.report_id for r in rows)
     summary, todo = ParseSummary(), {}
     for row in rows:
         result = fetched.get(row.report_id)
@@ -130,7 +130,7 @@ def stage_year(
     Reports go in report_id order and every primary key starts with report_id,
     so the row groups, each sorted by the key, make one sorted file.
     """
-    fetched = manifest(layout).latest_by_report()
+    fetched = manifest(layout).latest_for(r.report_id for r in rows)
     ordered = [(r, fetched.get(r.report_id)) for r in sorted(rows, key=lambda r: r.report_id)]
     where = (str(layout.data_dir), archive_root(layout.data_dir))
     jobs = [(*where, ordered[i : i + batch]) for i in range(0, len(ordered), batch)]
@@ -143,7 +143,8 @@ def stage_year(
 
 
 def year_fingerprint(layout: Layout, rows: Sequence[CatalogRow]) -> str:
-    return fingerprints.year(rows, manifest(layout).latest_by_report(), parse_cache.PARSER_VERSION)
+    fetched = manifest(layout).latest_for(r.report_id for r in rows)
+    return fingerprints.year(rows, fetched, parse_cache.PARSER_VERSION)
 
 
 def year_is_current(layout: Layout, year: int, rows: Sequence[CatalogRow]) -> bool:

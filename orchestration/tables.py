@@ -43,7 +43,13 @@ PUBLISHED = (
 )
 """The published tables (dbt marts and data package resources), in the order they are documented."""
 
-_ARROW = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}
+_ARROW = {
+    "string": pa.string(),
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "boolean": pa.bool_(),
+    "datetime": pa.timestamp("us", tz="UTC"),
+}
 
 
 @cache
@@ -68,12 +74,17 @@ def columns(name: str) -> list[str]:
 
 
 def arrow_schema(name: str) -> pa.Schema:
+    return to_arrow_schema(schema(name))
+
+
+def to_arrow_schema(table_schema: dict[str, Any]) -> pa.Schema:
+    """The Arrow schema of a Frictionless table schema (required → not nullable)."""
     return pa.schema(
         [
             pa.field(
                 f["name"], _ARROW[f["type"]], nullable=not f.get("constraints", {}).get("required", False)
             )
-            for f in schema(name)["fields"]
+            for f in table_schema["fields"]
         ]
     )
 

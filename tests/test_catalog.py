@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from orchestration.codes import SCHEMAS_DIR
+from orchestration.fetch import catalog_index
 from orchestration.fetch.catalog import (
     CatalogError,
     CatalogRow,
@@ -19,6 +20,7 @@ from orchestration.fetch.catalog import (
     load_catalog,
     parse_source,
 )
+from orchestration.fetch.catalog_index import CatalogIndex
 
 SCHEMA_COLUMNS = [f["name"] for f in json.loads((SCHEMAS_DIR / "catalog.json").read_text())["fields"]]
 HEADER = ",".join(SCHEMA_COLUMNS)
@@ -179,3 +181,40 @@ def test_header_must_hold_the_required_columns_and_no_unknown_ones(tmp_path):
 def test_optional_columns_may_be_left_out(tmp_path):
     path = write(tmp_path, "a_2024,某局,2024,https://x/a", header="report_id,publisher,year,source")
     assert load_catalog(path, root=tmp_path)[0].form_hint is None
+
+
+# -- the catalog index: validated once, read a year at a time ---------------------------
+
+
+def test_the_index_gives_each_years_rows_in_catalog_order(tmp_path, monkeypatch):
+    monkeypatch.setattr(catalog_index, "BUFFERED", 2)  # rows spill over several row groups
+    path = write(
+        tmp_path,
+        *(f"r{i}_{2020 + i % 3},某局,{2020 + i % 3},https://x.gov.cn/{i},,html" for i in range(10)),
+    )
+    index = CatalogIndex(path, tmp_path / "index", root=tmp_path)
+    rows = load_catalog(path, root=tmp_path)
+    assert index.years() == [2020, 2021, 2022]
+    for year in index.years():
+        assert index.rows(year) == [r for r in rows if r.year == year]
+    assert index.rows(1999) == []
+    [built] = (tmp_path / "index").iterdir()
+    assert sorted(p.name for p in built.iterdir()) == ["2020.parquet", "2021.parquet", "2022.parquet"]
+
+
+def test_an_edited_catalog_gets_a_new_index_and_the_old_one_goes(tmp_path):
+    path = write(tmp_path, "a_2024,某局,2024,https://x.gov.cn/a,,")
+    index = CatalogIndex(path, tmp_path / "index", root=tmp_path)
+    first = index.directory()
+    path.write_text(path.read_text(encoding="utf-8") + "b_2025,某局,2025,https://x.gov.cn/b,,\n")
+    assert index.years() == [2024, 2025]
+    assert [p for p in (tmp_path / "index").iterdir()] == [index.directory()] != [first]
+
+
+def test_an_invalid_catalog_raises_every_time_and_leaves_no_index(tmp_path):
+    path = write(tmp_path, "a_2024,某局,2024,https://x.gov.cn/a,,", "a_2024,某局,2023,https://x.gov.cn/b,,")
+    index = CatalogIndex(path, tmp_path / "index", root=tmp_path)
+    for _ in range(2):
+        with pytest.raises(CatalogError, match="first on line 2"):
+            index.years()
+    assert list((tmp_path / "index").iterdir()) == []

@@ -29,21 +29,27 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from orchestration import atomic, pipeline, tables
 from orchestration.build import stale_tail
 from orchestration.defs.resources import OgiResource
-from orchestration.layout import DEFAULT_CATALOG
+from orchestration.fetch.manifest import Manifest
+from orchestration.layout import DEFAULT_CATALOG, Layout
 
 ROOT = Path(__file__).resolve().parents[1]
 OGI = Path(sys.executable).with_name("ogi")
 TIMEOUT = 900
-CLOCKED = {"manifest/fetch_manifest.parquet"} | {f"staged/reports/{y}.parquet" for y in range(1990, 2100)}
+CLOCKED = {f"staged/reports/{y}.parquet" for y in range(1990, 2100)}
 """Files holding the fetch time, compared without it."""
-NOT_OURS = ("dbt/", "warehouse/", "manifest/fetch_manifest.parquet.lock")
-"""dbt's own target/ and logs, the DuckDB file (compared by contents) and the manifest's lock file."""
+MANIFEST = "manifest/fetch_manifest/"
+"""The manifest's append files: compared as one table without the fetch time (the appends may fall
+differently)."""
+NOT_OURS = ("dbt/", "warehouse/", "manifest/fetch_manifest.lock", MANIFEST)
+"""dbt's own target/ and logs, the DuckDB file (compared by contents), the manifest's lock file and
+its appends."""
 STATE = "state/"
 """Step fingerprints: they hash the fetch times, so they are checked against the data, not the reference."""
 
@@ -123,9 +129,9 @@ def _ours(rel: str) -> bool:
     return not rel.startswith(NOT_OURS)
 
 
-def _without_clock(path: Path) -> list[dict]:
+def _without_clock(path: Path | pa.Table) -> list[dict]:
     """The rows without the fetch time, sorted (the manifest's rows are in fetch completion order)."""
-    table = pq.read_table(path)
+    table = path if isinstance(path, pa.Table) else pq.read_table(path)
     if "retrieved_at" in table.column_names:
         table = table.drop_columns(["retrieved_at"])
     return sorted(table.to_pylist(), key=repr)
@@ -140,6 +146,8 @@ def assert_nothing_half_written(data: Path, reference: Path) -> None:
             hidden = next(part for part in rel.split("/") if part.startswith("."))
             assert atomic.is_temporary(Path(hidden)), f"a hidden file that is no temporary: {rel}"
             continue
+        if rel.startswith(MANIFEST):
+            assert pq.read_table(path).num_rows > 0, rel
         if not _ours(rel):
             continue
         assert rel in ref, f"a file the uninterrupted build does not write: {rel}"
@@ -153,6 +161,10 @@ def assert_nothing_half_written(data: Path, reference: Path) -> None:
     if warehouse.exists():
         with duckdb.connect(str(warehouse), read_only=True) as con:
             assert con.execute("SELECT count(*) FROM staging.reports").fetchone()[0] > 0
+
+
+def _manifest(data: Path) -> Manifest:
+    return pipeline.manifest(Layout(data))
 
 
 def _warehouse(data: Path) -> dict[str, list]:
@@ -205,7 +217,8 @@ def assert_same_as_uninterrupted(data: Path, reference: Path) -> None:
             assert ours[rel].read_bytes() == ref[rel].read_bytes(), (
                 f"{rel} differs from the uninterrupted build"
             )
-    manifest = pq.read_table(data / "manifest" / "fetch_manifest.parquet").to_pylist()
+    assert _without_clock(_manifest(data).read()) == _without_clock(_manifest(reference).read())
+    manifest = _manifest(data).rows()
     assert len({r["report_id"] for r in manifest}) == len(manifest), "a report fetched twice"
     assert all(r["error"] is None for r in manifest)
     assert _warehouse(data) == _warehouse(reference)
@@ -221,7 +234,7 @@ def assert_same_as_uninterrupted(data: Path, reference: Path) -> None:
 
 CRASHES = [
     ("fetch: before the 3rd raw file is renamed into the archive", "/raw/:3"),
-    ("fetch: before the first manifest append lands", "fetch_manifest.parquet:1"),
+    ("fetch: before the first manifest append lands", "fetch_manifest/:1"),
     ("parse: before the 2nd parse is cached", "/parsed/:2"),
     ("stage: before the 4th staged table is renamed", "/staged/:4"),
     ("warehouse: before the new DuckDB file replaces the old", "ogi.duckdb:1"),

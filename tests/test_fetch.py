@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from pytest_httpserver import HTTPServer
@@ -186,7 +187,7 @@ def make_fetcher(tmp_path) -> Iterator[Callable[..., tuple[Fetcher, list[float]]
 
 @pytest.fixture
 def store(tmp_path) -> tuple[Archive, Manifest]:
-    return Archive(tmp_path / "data"), Manifest(tmp_path / "data" / "fetch_manifest.parquet")
+    return Archive(tmp_path / "data"), Manifest(tmp_path / "data" / "fetch_manifest")
 
 
 def row(report_id: str, source: str) -> CatalogRow:
@@ -691,14 +692,14 @@ def test_manifest_columns_and_parquet_schema_come_from_the_table_schema(tmp_path
         error_detail="HTTP 404 NOT FOUND",
         attempts=1,
     )
-    manifest = Manifest(tmp_path / "m.parquet")
+    manifest = Manifest(tmp_path / "m")
     assert manifest.append([("a_2024", result)]) == 1
-    stored = pq.read_table(tmp_path / "m.parquet")
+    stored = pq.read_table(tmp_path / "m" / "00000001-00000001.parquet")
     assert stored.column_names == names
     assert str(stored.schema.field("retrieved_at").type) == "timestamp[us, tz=UTC]"
     assert stored.column("etag").to_pylist() == [None]
     assert manifest_module.to_result(manifest.rows()[0]) == result
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.parquet", "m.parquet.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m", "m.lock"]
 
 
 def test_manifest_latest_is_the_last_good_fetch(tmp_path):
@@ -707,12 +708,69 @@ def test_manifest_latest_is_the_last_good_fetch(tmp_path):
             "u", "u", 200, None, etag, None, "2026-01-15T08:30:00.000000Z", sha, 1, None, error, None, 1
         )
 
-    manifest = Manifest(tmp_path / "m.parquet")
+    manifest = Manifest(tmp_path / "m")
     manifest.append([("a", result("1" * 64, None, '"1"')), ("b", result(None, "timeout", '"x"'))])
     manifest.append([("a", result("2" * 64, None, '"2"')), ("a", result(None, "http_status", '"3"'))])
     assert manifest.latest("a").sha256 == "2" * 64 and manifest.latest("a").etag == '"2"'
     assert manifest.latest("b") is None
     assert len(manifest.rows()) == 4
+
+
+def _good(sha: str) -> FetchResult:
+    return FetchResult(
+        "u", "u", 200, None, None, None, "2026-01-15T08:30:00.000000Z", sha, 1, None, None, None, 1
+    )
+
+
+def test_manifest_appends_are_files_merged_every_compact_at(tmp_path, monkeypatch):
+    monkeypatch.setattr(manifest_module, "COMPACT_AT", 3)
+    manifest = Manifest(tmp_path / "m")
+    files = []
+    for i in range(5):
+        manifest.append([(f"r{i}", _good(f"{i}" * 64)), ("all", _good(f"{i}" * 64))])
+        files.append(sorted(p.name for p in (tmp_path / "m").iterdir()))
+    assert files == [
+        ["00000001-00000001.parquet"],
+        ["00000001-00000001.parquet", "00000002-00000002.parquet"],
+        ["00000001-00000003.parquet"],
+        ["00000001-00000003.parquet", "00000004-00000004.parquet"],
+        ["00000001-00000005.parquet"],
+    ]
+    assert [r["report_id"] for r in manifest.rows()] == [x for i in range(5) for x in (f"r{i}", "all")]
+    assert manifest.latest("all").sha256 == "4" * 64
+
+
+def test_manifest_files_left_by_a_crash_mid_compaction_count_once_and_go(tmp_path):
+    manifest = Manifest(tmp_path / "m")
+    for i in range(3):
+        manifest.append([(f"r{i}", _good(f"{i}" * 64))])
+    merged = pa.concat_tables(pq.read_table(p) for p in sorted((tmp_path / "m").iterdir()))
+    pq.write_table(merged, tmp_path / "m" / "00000001-00000003.parquet")  # merged, originals not yet removed
+    assert [r["report_id"] for r in manifest.rows()] == ["r0", "r1", "r2"]
+    manifest.append([("r3", _good("3" * 64))])
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == [
+        "00000001-00000003.parquet",
+        "00000004-00000004.parquet",
+    ]
+    assert [r["report_id"] for r in manifest.rows()] == ["r0", "r1", "r2", "r3"]
+
+
+def test_a_single_file_manifest_from_before_is_adopted(tmp_path):
+    rows = [manifest_module.to_row("old", _good("a" * 64))]
+    pq.write_table(pa.Table.from_pylist(rows, schema=manifest_module.arrow_schema()), tmp_path / "m.parquet")
+    manifest = Manifest(tmp_path / "m")
+    manifest.append([("new", _good("b" * 64))])
+    assert not (tmp_path / "m.parquet").exists()
+    assert [r["report_id"] for r in manifest.rows()] == ["old", "new"]
+    assert manifest.latest("old").sha256 == "a" * 64
+
+
+def test_latest_for_holds_only_the_reports_asked_for(tmp_path):
+    manifest = Manifest(tmp_path / "m")
+    manifest.append([(f"r{i}", _good(f"{i % 10}" * 64)) for i in range(100)])
+    assert sorted(manifest.latest_for(["r3", "r42", "absent"])) == ["r3", "r42"]
+    manifest.append([("r3", _good("f" * 64))])
+    assert manifest.latest_for(["r3", "r42", "absent"])["r3"].sha256 == "f" * 64  # not the remembered one
 
 
 # -- bounded decoding and the whole-attempt deadline ---------------------------------

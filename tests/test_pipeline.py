@@ -8,7 +8,6 @@ import pytest
 from orchestration import codes, pipeline
 from orchestration.build import build
 from orchestration.checks.expectations import run_suites
-from orchestration.fetch.manifest import Manifest
 from orchestration.layout import DEFAULT_CATALOG, Layout
 from tests.gold import SEEDS, load
 
@@ -85,9 +84,9 @@ def test_rebuild_runs_nothing_and_changes_nothing(built):
     data, _ = built
     layout = Layout(data)
     before = {p: p.read_bytes() for p in sorted((data / "staged").rglob("*.parquet"))}
-    attempts = len(Manifest(layout.manifest / "fetch_manifest.parquet").rows())
+    attempts = len(pipeline.manifest(layout).rows())
     assert build(data, DEFAULT_CATALOG) == []
-    assert len(Manifest(layout.manifest / "fetch_manifest.parquet").rows()) == attempts
+    assert len(pipeline.manifest(layout).rows()) == attempts
     after = {p: p.read_bytes() for p in sorted((data / "staged").rglob("*.parquet"))}
     assert after == before
 
@@ -95,7 +94,7 @@ def test_rebuild_runs_nothing_and_changes_nothing(built):
 def test_a_deleted_raw_file_is_fetched_again_alone(built):
     data, _ = built
     layout = Layout(data)
-    log = Manifest(layout.manifest / "fetch_manifest.parquet")
+    log = pipeline.manifest(layout)
     attempts = len(log.rows())
     victim = next((data / "raw").rglob("*"))
     while victim.is_dir():
@@ -114,7 +113,8 @@ def _sensor_runs(catalog, cursor):
     from orchestration.defs.resources import OgiResource
     from orchestration.defs.sensors import catalog_sensor
 
-    context = build_sensor_context(cursor=cursor, resources={"ogi": OgiResource(catalog=str(catalog))})
+    ogi = OgiResource(catalog=str(catalog), data_dir=str(catalog.parent / "data"))
+    context = build_sensor_context(cursor=cursor, resources={"ogi": ogi})
     requests = [r for r in catalog_sensor(context) if hasattr(r, "partition_key")]
     return sorted(r.partition_key for r in requests), context.cursor
 

@@ -13,7 +13,7 @@ from orchestration.fetch import fetch_catalog
 from orchestration.fetch.client import Fetcher
 
 FLUSH_EVERY = 2000
-"""Fetches recorded per manifest rewrite (each rewrite copies the whole manifest)."""
+"""Fetches recorded per manifest append (a file each)."""
 
 
 @dg.asset(partitions_def=years, group_name="ingest", kinds={"python"})

@@ -1,12 +1,12 @@
 """Where the data lives and which catalog to read, configurable per deployment."""
 
-import hashlib
 import os
 from pathlib import Path
 
 import dagster as dg
 
-from orchestration.fetch.catalog import CatalogRow, load_catalog
+from orchestration.fetch.catalog import CatalogRow
+from orchestration.fetch.catalog_index import CatalogIndex
 from orchestration.fetch.client import FetchConfig
 from orchestration.layout import DEFAULT_CATALOG, DEFAULT_DATA_DIR, Layout
 
@@ -26,21 +26,12 @@ class OgiResource(dg.ConfigurableResource):
     def layout(self) -> Layout:
         return Layout(Path(self.data_dir))
 
-    def rows(self, year: int | None = None) -> list[CatalogRow]:
-        rows = _catalog(Path(self.catalog))
-        return [r for r in rows if year is None or r.year == year]
+    def rows(self, year: int) -> list[CatalogRow]:
+        """The year's catalog rows: only they are read, whatever the catalog's size."""
+        return self.catalog_index().rows(year)
 
     def years(self) -> list[int]:
-        return sorted({r.year for r in self.rows()})
+        return self.catalog_index().years()
 
-
-_LOADED: dict[tuple[str, str], tuple[CatalogRow, ...]] = {}
-
-
-def _catalog(path: Path) -> tuple[CatalogRow, ...]:
-    """The validated catalog, validated once per content (every step of every year reads it)."""
-    key = (str(path), hashlib.sha256(path.read_bytes()).hexdigest())
-    if key not in _LOADED:
-        _LOADED.clear()
-        _LOADED[key] = load_catalog(path)
-    return _LOADED[key]
+    def catalog_index(self) -> CatalogIndex:
+        return CatalogIndex(Path(self.catalog), self.layout.catalog)

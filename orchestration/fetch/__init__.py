@@ -4,7 +4,7 @@ Plain functions and classes (no Dagster), for the assets in `orchestration/defs`
 
     rows = load_catalog(Path("catalog/reports.csv"))           # CatalogError lists every bad row
     archive = Archive(data_dir)                                 # data_dir/raw/<sha[:2]>/<sha>
-    manifest = Manifest(data_dir / "fetch_manifest.parquet")
+    manifest = Manifest(data_dir / "fetch_manifest")              # a directory: one file per append
     with Fetcher(FetchConfig()) as client:                      # limits, retries, rate limit
         results = fetch_catalog(rows, archive, manifest, client)
     for r in results:                                           # only the rows fetched this run
@@ -56,10 +56,9 @@ def plan(
     or when the raw file of that fetch is gone from the archive. Otherwise it is
     skipped, unless `refresh` asks to re-check it with a conditional request.
     """
-    latest = manifest.latest_by_report()
     rows = list(rows)
-    fetched = {p.sha256 for r in rows if (p := latest.get(r.report_id)) is not None and p.sha256}
-    kept = archive.present(fetched)
+    latest = manifest.latest_for(r.report_id for r in rows)
+    kept = archive.present({p.sha256 for p in latest.values() if p.sha256})
     todo: list[tuple[CatalogRow, FetchResult | None]] = []
     for row in rows:
         previous = latest.get(row.report_id)

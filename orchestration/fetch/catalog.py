@@ -13,7 +13,7 @@ import json
 import os
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from functools import cache
 from pathlib import Path, PurePosixPath
@@ -144,31 +144,44 @@ def _confine(path: str, root: Path) -> PurePosixPath:
 
 def load_catalog(path: Path, root: Path = REPO_ROOT) -> tuple[CatalogRow, ...]:
     """Read and validate a catalog CSV; raise CatalogError listing every bad row."""
+    return tuple(read_catalog(path, root))
+
+
+def read_catalog(path: Path, root: Path = REPO_ROOT) -> Iterator[CatalogRow]:
+    """The valid rows of a catalog CSV one at a time, for a reader that must not hold them all.
+
+    Raises CatalogError, listing every problem, once the whole file is read: a
+    consumer keeps nothing it was given until the generator ends.
+    """
     with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
         header = tuple(reader.fieldnames or ())
-        records = [(reader.line_num, record) for record in reader]
-    return validate(header, records, root)
+        yield from iter_valid(header, ((reader.line_num, record) for record in reader), root)
 
 
 def validate(
     header: tuple[str, ...], records: Iterable[tuple[int, Mapping[str, Any]]], root: Path = REPO_ROOT
 ) -> tuple[CatalogRow, ...]:
     """Validate parsed CSV records (line number, column → text) against the schema."""
+    return tuple(iter_valid(header, records, root))
+
+
+def iter_valid(
+    header: tuple[str, ...], records: Iterable[tuple[int, Mapping[str, Any]]], root: Path = REPO_ROOT
+) -> Iterator[CatalogRow]:
+    """`validate`, yielding each valid row as it is read; CatalogError at the end if any was not."""
     problems = _header_problems(header)
     if problems:
         raise CatalogError(problems)
-    rows: list[CatalogRow] = []
     seen: dict[tuple[str, Any], int] = {}
     for line, record in records:
         values, row_problems = _row(line, record, root)
         row_problems.extend(_unique_problems(line, values, seen))
         problems.extend(row_problems)
         if not row_problems:
-            rows.append(CatalogRow(**values))
+            yield CatalogRow(**values)
     if problems:
         raise CatalogError(problems)
-    return tuple(rows)
 
 
 def _unique_problems(line: int, values: Mapping[str, Any], seen: dict[tuple[str, Any], int]) -> list[Problem]:
