@@ -108,7 +108,7 @@ def sweep(root: Path) -> list[Path]:
         return removed
     for dirpath, dirnames, filenames in os.walk(root):
         for name in [*dirnames, *filenames]:
-            if _remove_if_stale(Path(dirpath) / name):
+            if _TEMPORARY.match(name) is not None and _remove_if_stale(Path(dirpath) / name):
                 removed.append(Path(dirpath) / name)
                 if name in dirnames:
                     dirnames.remove(name)
