@@ -42,6 +42,11 @@ def manifest(layout: Layout) -> Manifest:
     return Manifest(layout.manifest / "fetch_manifest")
 
 
+def latest_fetches(layout: Layout, rows: Sequence[CatalogRow]) -> dict[str, FetchResult]:
+    """The last good fetch of each of these catalog rows that has one (only their manifest rows are kept)."""
+    return manifest(layout).latest_for(r.report_id for r in rows)
+
+
 @dataclass
 class ParseSummary:
     parsed: int = 0
@@ -68,7 +73,7 @@ def parse_rows(layout: Layout, rows: Sequence[CatalogRow], workers: int | None =
     A cached parse is seen by its file name alone (sha256 + parser version); only
     a cached failure is read, for its reason.
     """
-    store, fetched = archive(layout), manifest(layout).latest_for(r.report_id for r in rows)
+    store, fetched = archive(layout), latest_fetches(layout, rows)
     summary, todo = ParseSummary(), {}
     for row in rows:
         result = fetched.get(row.report_id)
@@ -130,7 +135,7 @@ def stage_year(
     Reports go in report_id order and every primary key starts with report_id,
     so the row groups, each sorted by the key, make one sorted file.
     """
-    fetched = manifest(layout).latest_for(r.report_id for r in rows)
+    fetched = latest_fetches(layout, rows)
     ordered = [(r, fetched.get(r.report_id)) for r in sorted(rows, key=lambda r: r.report_id)]
     where = (str(layout.data_dir), archive_root(layout.data_dir))
     jobs = [(*where, ordered[i : i + batch]) for i in range(0, len(ordered), batch)]
@@ -143,8 +148,7 @@ def stage_year(
 
 
 def year_fingerprint(layout: Layout, rows: Sequence[CatalogRow]) -> str:
-    fetched = manifest(layout).latest_for(r.report_id for r in rows)
-    return fingerprints.year(rows, fetched, parse_cache.PARSER_VERSION)
+    return fingerprints.year(rows, latest_fetches(layout, rows), parse_cache.PARSER_VERSION)
 
 
 def year_is_current(layout: Layout, year: int, rows: Sequence[CatalogRow]) -> bool:

@@ -4,7 +4,7 @@ Plain functions and classes (no Dagster), for the assets in `orchestration/defs`
 
     rows = load_catalog(Path("catalog/reports.csv"))           # CatalogError lists every bad row
     archive = Archive(data_dir)                                 # data_dir/raw/<sha[:2]>/<sha>
-    manifest = Manifest(data_dir / "fetch_manifest")              # a directory: one file per append
+    manifest = Manifest(data_dir / "fetch_manifest")            # a directory: a file per append
     with Fetcher(FetchConfig()) as client:                      # limits, retries, rate limit
         results = fetch_catalog(rows, archive, manifest, client)
     for r in results:                                           # only the rows fetched this run

@@ -156,20 +156,16 @@ def read_catalog(path: Path, root: Path = REPO_ROOT) -> Iterator[CatalogRow]:
     with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
         header = tuple(reader.fieldnames or ())
-        yield from iter_valid(header, ((reader.line_num, record) for record in reader), root)
+        yield from validate(header, ((reader.line_num, record) for record in reader), root)
 
 
 def validate(
     header: tuple[str, ...], records: Iterable[tuple[int, Mapping[str, Any]]], root: Path = REPO_ROOT
-) -> tuple[CatalogRow, ...]:
-    """Validate parsed CSV records (line number, column → text) against the schema."""
-    return tuple(iter_valid(header, records, root))
-
-
-def iter_valid(
-    header: tuple[str, ...], records: Iterable[tuple[int, Mapping[str, Any]]], root: Path = REPO_ROOT
 ) -> Iterator[CatalogRow]:
-    """`validate`, yielding each valid row as it is read; CatalogError at the end if any was not."""
+    """Validate parsed CSV records (line number, column → text) against the schema.
+
+    Yields each valid row as it is read; CatalogError at the end if any record was not.
+    """
     problems = _header_problems(header)
     if problems:
         raise CatalogError(problems)

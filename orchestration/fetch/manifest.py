@@ -94,8 +94,7 @@ class Manifest:
             for path in covered:
                 path.unlink()
             n = max((last for _, last, _ in parts), default=0) + 1
-            atomic.write_parquet(self.path / _part_name(n, n), new)
-            parts.append((n, n, self.path / _part_name(n, n)))
+            parts.append((n, n, atomic.write_parquet(self.path / _part_name(n, n), new)))
             if len(parts) >= COMPACT_AT:
                 self._compact(parts)
         return new.num_rows
@@ -170,12 +169,12 @@ class Manifest:
                 for batch in pq.ParquetFile(path).iter_batches():
                     writer.write_batch(_conformed(batch))
         for _, _, path in parts:
-            if path.name != _part_name(first, last):
+            if path != target:
                 path.unlink()
 
     def _version(self) -> tuple[tuple[str, int, int], ...]:
         with self._file_lock(fcntl.LOCK_SH):
-            return tuple((p.name, p.stat().st_ino, p.stat().st_mtime_ns) for _, _, p in self._parts())
+            return tuple((p.name, (st := p.stat()).st_ino, st.st_mtime_ns) for _, _, p in self._parts())
 
     def _adopt_single_file(self) -> None:
         """A manifest from before the directory (`<name>.parquet`, one file) becomes its first append."""
